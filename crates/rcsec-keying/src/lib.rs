@@ -3,3 +3,5 @@
 //! This crate is being built; see the workspace README for its status.
 
 #![forbid(unsafe_code)]
+
+pub mod mls;
