@@ -1,5 +1,6 @@
-//! Audit events for rcsec: pseudonymized, hash-chained, RFC 9162 Merkle-anchored
-//!
-//! This crate is being built; see the workspace README for its status.
+//! Audit events for rcsec: pseudonymized, hash-chained, RFC 9162 Merkle-anchored.
 
 #![forbid(unsafe_code)]
+
+pub mod merkle;
+pub mod vectors;

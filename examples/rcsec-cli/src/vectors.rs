@@ -21,7 +21,10 @@ type Runner = fn(&Path) -> Result<VectorReport, VectorError>;
 
 /// KIND -> the library runner that checks it, one line per KIND. A KIND missing here is bad
 /// usage (exit 2), never a pass.
-const RUNNERS: &[(&str, Runner)] = &[];
+const RUNNERS: &[(&str, Runner)] = &[
+    // RFC 9162 Merkle tree hashes, inclusion and consistency proofs (rcsec-audit).
+    ("merkle", rcsec_audit::vectors::run_merkle),
+];
 
 fn runner(kind: &str) -> Option<Runner> {
     RUNNERS
