@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod failure;
+mod hpke;
 mod vectors;
 
 use std::process::ExitCode;
@@ -30,6 +31,8 @@ enum Command {
     Msisdn(MsisdnArgs),
     /// Run official conformance vectors (HPKE, MLS, Merkle) and print `N passed, M failed`.
     Vectors(vectors::VectorsArgs),
+    /// HPKE (RFC 9180) base mode: generate X25519 keys, seal to and open from the shell.
+    Hpke(hpke::HpkeArgs),
     // Subcommand groups are added here, one module each (hpke, keyring, token, classify,
     // audit, policy), with one arm in `run` below.
 }
@@ -49,6 +52,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Vectors(args) => vectors::run(&args),
+        Command::Hpke(args) => hpke::run(args),
     }
 }
 

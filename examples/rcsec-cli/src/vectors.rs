@@ -22,6 +22,8 @@ type Runner = fn(&Path) -> Result<VectorReport, VectorError>;
 /// KIND -> the library runner that checks it, one line per KIND. A KIND missing here is bad
 /// usage (exit 2), never a pass.
 const RUNNERS: &[(&str, Runner)] = &[
+    // RFC 9180 HPKE, DHKEM(X25519, HKDF-SHA256) with AES-GCM and export-only (rcsec-keying).
+    ("hpke", rcsec_keying::hpke::vectors::run_hpke),
     // RFC 9162 Merkle tree hashes, inclusion and consistency proofs (rcsec-audit).
     ("merkle", rcsec_audit::vectors::run_merkle),
 ];
