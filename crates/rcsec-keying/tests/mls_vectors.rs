@@ -66,3 +66,18 @@ fn a_tampered_entry_fails() {
     assert_eq!((report.passed, report.failed.len()), (0, 1));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn secret_tree() {
+    assert_all_pass(vectors::run_secret_tree, "secret-tree.json", 3);
+}
+
+#[test]
+fn key_schedule() {
+    assert_all_pass(vectors::run_key_schedule, "key-schedule.json", 1);
+}
+
+#[test]
+fn psk_secret() {
+    assert_all_pass(vectors::run_psk_secret, "psk_secret.json", 11);
+}

@@ -355,14 +355,23 @@ mod tests {
             out.put_varint(v).unwrap();
             assert_eq!(varint(&out), Ok(v), "{v}");
         }
-        assert_eq!(Vec::new().put_varint(VARINT_MAX + 1), Err(CodecError::LengthOverLimit));
+        assert_eq!(
+            Vec::new().put_varint(VARINT_MAX + 1),
+            Err(CodecError::LengthOverLimit)
+        );
     }
 
     #[test]
     fn rejects_non_minimal_and_reserved_prefixes() {
         assert_eq!(varint(&[0x40, 0x3f]), Err(CodecError::NonMinimalVarint));
-        assert_eq!(varint(&[0x80, 0x00, 0x3f, 0xff]), Err(CodecError::NonMinimalVarint));
-        assert_eq!(varint(&[0xc0, 0, 0, 0, 0, 0, 0, 1]), Err(CodecError::NonMinimalVarint));
+        assert_eq!(
+            varint(&[0x80, 0x00, 0x3f, 0xff]),
+            Err(CodecError::NonMinimalVarint)
+        );
+        assert_eq!(
+            varint(&[0xc0, 0, 0, 0, 0, 0, 0, 1]),
+            Err(CodecError::NonMinimalVarint)
+        );
         assert_eq!(varint(&[0x40]), Err(CodecError::Truncated));
     }
 
@@ -372,8 +381,14 @@ mod tests {
         assert_eq!(r.vector(), Err(CodecError::Truncated));
         let mut huge = Vec::new();
         huge.put_varint(MAX_VECTOR_LEN as u64 + 1).unwrap();
-        assert_eq!(Reader::new(&huge).vector(), Err(CodecError::LengthOverLimit));
-        assert_eq!(VarBytes::from_bytes(&[0x01, 7, 8]), Err(CodecError::TrailingBytes));
+        assert_eq!(
+            Reader::new(&huge).vector(),
+            Err(CodecError::LengthOverLimit)
+        );
+        assert_eq!(
+            VarBytes::from_bytes(&[0x01, 7, 8]),
+            Err(CodecError::TrailingBytes)
+        );
         assert_eq!(VarBytes::from_bytes(&[0x01, 7]), Ok(VarBytes(vec![7])));
         assert!(Vec::new().put_vector(&vec![0; MAX_VECTOR_LEN + 1]).is_err());
     }
@@ -391,6 +406,9 @@ mod tests {
         assert_eq!(r.vector_of::<u16>().unwrap(), vec![1, 2]);
         assert!(r.is_empty());
         assert!(Reader::new(&[2]).optional::<VarBytes>().is_err());
-        assert_eq!(Reader::new(&[3, 0, 1, 0]).vector_of::<u16>(), Err(CodecError::Truncated));
+        assert_eq!(
+            Reader::new(&[3, 0, 1, 0]).vector_of::<u16>(),
+            Err(CodecError::Truncated)
+        );
     }
 }

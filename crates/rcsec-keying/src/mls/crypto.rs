@@ -16,7 +16,10 @@ use hmac::{Hmac, Mac};
 use rcsec_core::Secret;
 use sha2::{Digest, Sha256};
 
-use super::codec::{CodecError, WriteExt};
+use super::codec::{CodecError, Decode, Encode, Reader, WriteExt};
+use crate::hpke::{self, HpkeError};
+
+pub use crate::hpke::{PrivateKey as HpkeSecretKey, PublicKey as HpkePublicKey};
 
 /// Output length of the suite's hash and KDF (`KDF.Nh`).
 pub const NH: usize = 32;
@@ -59,6 +62,9 @@ pub enum CryptoError {
     /// The OS random number generator failed.
     #[error("random number generator failed")]
     Random,
+    /// HPKE failed (opaque; see [`HpkeError`] for the causes).
+    #[error("hpke failed: {0}")]
+    Hpke(#[from] HpkeError),
     /// A labelled input could not be encoded.
     #[error("encoding failed: {0}")]
     Encoding(#[from] CodecError),
@@ -67,6 +73,19 @@ pub enum CryptoError {
 /// SHA-256 of `data`.
 pub fn hash(data: &[u8]) -> [u8; NH] {
     Sha256::digest(data).into()
+}
+
+/// Copies a 32-byte secret from a slice.
+///
+/// # Errors
+/// [`CryptoError::InvalidLength`] unless `bytes` is exactly [`NH`] bytes.
+pub fn hash_secret(bytes: &[u8]) -> Result<HashSecret, CryptoError> {
+    let mut out = Secret::new([0u8; NH]);
+    if bytes.len() != NH {
+        return Err(CryptoError::InvalidLength);
+    }
+    out.expose_secret_mut().copy_from_slice(bytes);
+    Ok(out)
 }
 
 /// `RefHash(label, value) = Hash(V(label) || V(value))` (RFC 9420 §5.2); `label` is used as
@@ -134,7 +153,8 @@ fn expand_with_label_into(
     info.put_vector(&full_label)?;
     info.put_vector(context)?;
     let hkdf = hkdf::Hkdf::<Sha256>::from_prk(secret).map_err(|_| CryptoError::InvalidLength)?;
-    hkdf.expand(&info, out).map_err(|_| CryptoError::InvalidLength)
+    hkdf.expand(&info, out)
+        .map_err(|_| CryptoError::InvalidLength)
 }
 
 /// `DeriveSecret(secret, label) = ExpandWithLabel(secret, label, "", Nh)`.
@@ -163,8 +183,7 @@ pub fn derive_tree_secret<const N: usize>(
 /// # Errors
 /// [`CryptoError::InvalidKey`] (cannot happen for HMAC, which accepts any key length).
 pub fn mac(key: &[u8], data: &[u8]) -> Result<[u8; NH], CryptoError> {
-    let mut m = Hmac::<Sha256>::new_from_slice(key)
-        .map_err(|_| CryptoError::InvalidKey)?;
+    let mut m = Hmac::<Sha256>::new_from_slice(key).map_err(|_| CryptoError::InvalidKey)?;
     m.update(data);
     Ok(m.finalize().into_bytes().into())
 }
@@ -174,8 +193,7 @@ pub fn mac(key: &[u8], data: &[u8]) -> Result<[u8; NH], CryptoError> {
 /// # Errors
 /// [`CryptoError::BadMac`] on mismatch (including a tag of the wrong length).
 pub fn verify_mac(key: &[u8], data: &[u8], tag: &[u8]) -> Result<(), CryptoError> {
-    let mut m = Hmac::<Sha256>::new_from_slice(key)
-        .map_err(|_| CryptoError::InvalidKey)?;
+    let mut m = Hmac::<Sha256>::new_from_slice(key).map_err(|_| CryptoError::InvalidKey)?;
     m.update(data);
     m.verify_slice(tag).map_err(|_| CryptoError::BadMac)
 }
@@ -222,7 +240,13 @@ impl AeadKey {
     ) -> Result<Vec<u8>, CryptoError> {
         let cipher = Aes128Gcm::new_from_slice(self.key()).map_err(|_| CryptoError::InvalidKey)?;
         cipher
-            .encrypt(&(*nonce).into(), Payload { msg: plaintext, aad })
+            .encrypt(
+                &(*nonce).into(),
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
             .map_err(|_| CryptoError::Encrypt)
     }
 
@@ -238,7 +262,13 @@ impl AeadKey {
     ) -> Result<Secret<Vec<u8>>, CryptoError> {
         let cipher = Aes128Gcm::new_from_slice(self.key()).map_err(|_| CryptoError::InvalidKey)?;
         cipher
-            .decrypt(&(*nonce).into(), Payload { msg: ciphertext, aad })
+            .decrypt(
+                &(*nonce).into(),
+                Payload {
+                    msg: ciphertext,
+                    aad,
+                },
+            )
             .map(Secret::new)
             .map_err(|_| CryptoError::Decrypt)
     }
@@ -260,7 +290,8 @@ impl AeadKey {
     }
 }
 
-/// `SignContent = V("MLS 1.0 " + label) || V(content)`.
+/// `V("MLS 1.0 " + label) || V(content)`: the signed content of SignWithLabel and the HPKE
+/// info of EncryptWithLabel.
 fn sign_content(label: &str, content: &[u8]) -> Result<Vec<u8>, CryptoError> {
     let mut full_label = Vec::with_capacity(LABEL_PREFIX.len() + label.len());
     full_label.extend_from_slice(LABEL_PREFIX);
@@ -367,6 +398,85 @@ impl SignaturePublicKey {
     }
 }
 
+/// `HPKECiphertext`: an HPKE encapsulation and ciphertext.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HpkeCiphertext {
+    /// The encapsulated key (`enc`).
+    pub kem_output: Vec<u8>,
+    /// The AEAD ciphertext.
+    pub ciphertext: Vec<u8>,
+}
+
+impl fmt::Debug for HpkeCiphertext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HpkeCiphertext")
+            .field("kem_output_len", &self.kem_output.len())
+            .field("ciphertext_len", &self.ciphertext.len())
+            .finish()
+    }
+}
+
+impl Encode for HpkeCiphertext {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        out.put_vector(&self.kem_output)?;
+        out.put_vector(&self.ciphertext)
+    }
+}
+
+impl Decode for HpkeCiphertext {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        Ok(Self {
+            kem_output: r.vector()?.to_vec(),
+            ciphertext: r.vector()?.to_vec(),
+        })
+    }
+}
+
+/// `EncryptWithLabel(pk, label, context, plaintext)`: HPKE base-mode single-shot seal
+/// (DHKEM-X25519, HKDF-SHA256, AES-128-GCM) with info `V("MLS 1.0 " + label) || V(context)`
+/// and empty aad.
+///
+/// # Errors
+/// [`CryptoError::Hpke`] (e.g. a low-order public key), [`CryptoError::Encoding`].
+pub fn encrypt_with_label(
+    public_key: &HpkePublicKey,
+    label: &str,
+    context: &[u8],
+    plaintext: &[u8],
+) -> Result<HpkeCiphertext, CryptoError> {
+    let info = sign_content(label, context)?;
+    let (kem_output, ciphertext) =
+        hpke::seal_base(hpke::Aead::Aes128Gcm, public_key, &info, &[], plaintext)?;
+    Ok(HpkeCiphertext {
+        kem_output,
+        ciphertext,
+    })
+}
+
+/// `DecryptWithLabel(sk, label, context, kem_output, ciphertext)`; the plaintext is zeroized
+/// on drop.
+///
+/// # Errors
+/// [`CryptoError::Hpke`] for any failure (opaque).
+pub fn decrypt_with_label(
+    secret_key: &HpkeSecretKey,
+    label: &str,
+    context: &[u8],
+    ciphertext: &HpkeCiphertext,
+) -> Result<Secret<Vec<u8>>, CryptoError> {
+    let info = sign_content(label, context)?;
+    hpke::open_base(
+        hpke::Aead::Aes128Gcm,
+        &ciphertext.kem_output,
+        secret_key,
+        &info,
+        &[],
+        &ciphertext.ciphertext,
+    )
+    .map(Secret::new)
+    .map_err(CryptoError::from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,7 +498,10 @@ mod tests {
         let tag = mac(b"k", b"data").unwrap();
         verify_mac(b"k", b"data", &tag).unwrap();
         assert_eq!(verify_mac(b"k", b"datA", &tag), Err(CryptoError::BadMac));
-        assert_eq!(verify_mac(b"k", b"data", &tag[..31]), Err(CryptoError::BadMac));
+        assert_eq!(
+            verify_mac(b"k", b"data", &tag[..31]),
+            Err(CryptoError::BadMac)
+        );
         let key = AeadKey::new(Secret::new([1; NK]), Secret::new([2; NN]));
         let mut ct = key.seal(b"aad", b"hello").unwrap();
         assert_eq!(key.open(b"aad", &ct).unwrap().expose_secret(), b"hello");

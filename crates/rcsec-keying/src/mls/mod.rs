@@ -3,5 +3,13 @@
 
 pub mod codec;
 pub mod crypto;
+pub mod framing;
+pub mod group_context;
+pub mod key_package;
+pub mod key_schedule;
+pub mod psk;
+pub mod secret_tree;
+pub mod transcript;
 pub mod tree_math;
 pub mod vectors;
+pub mod welcome;

@@ -119,7 +119,11 @@ impl TreeSize {
     /// The other child of `node`'s parent, `None` for the root and nodes outside the tree.
     pub fn sibling(self, node: NodeIndex) -> Option<NodeIndex> {
         let p = self.parent(node)?;
-        if node < p { self.right(p) } else { self.left(p) }
+        if node < p {
+            self.right(p)
+        } else {
+            self.left(p)
+        }
     }
 
     /// The nodes from `leaf` up to the root, both included.

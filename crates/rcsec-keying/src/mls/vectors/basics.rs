@@ -37,7 +37,11 @@ pub fn run_tree_math(path: &Path) -> Result<VectorReport, VectorError> {
         if tree.root() != NodeIndex(v.root) {
             return Err("root mismatch".into());
         }
-        let tables: [(&str, &Vec<Option<u32>>, fn(TreeSize, NodeIndex) -> Option<NodeIndex>); 4] = [
+        let tables: [(
+            &str,
+            &Vec<Option<u32>>,
+            fn(TreeSize, NodeIndex) -> Option<NodeIndex>,
+        ); 4] = [
             ("left", &v.left, TreeSize::left),
             ("right", &v.right, TreeSize::right),
             ("parent", &v.parent, TreeSize::parent),
@@ -162,8 +166,9 @@ pub fn run_crypto_basics(path: &Path) -> Result<VectorReport, VectorError> {
 
         let e = &v.expand_with_label;
         let secret = unhex("secret", &e.secret)?;
-        let out = expand_with_label_vec(&secret, &e.label, &unhex("context", &e.context)?, e.length)
-            .map_err(ctx("expand_with_label"))?;
+        let out =
+            expand_with_label_vec(&secret, &e.label, &unhex("context", &e.context)?, e.length)
+                .map_err(ctx("expand_with_label"))?;
         expect("expand_with_label", out.expose_secret(), &e.out)?;
 
         let d = &v.derive_secret;
@@ -172,7 +177,10 @@ pub fn run_crypto_basics(path: &Path) -> Result<VectorReport, VectorError> {
 
         let t = &v.derive_tree_secret;
         if usize::from(t.length) != NH {
-            return Err(format!("derive_tree_secret length {} unsupported", t.length));
+            return Err(format!(
+                "derive_tree_secret length {} unsupported",
+                t.length
+            ));
         }
         let out = derive_tree_secret::<NH>(&unhex("secret", &t.secret)?, &t.label, t.generation)
             .map_err(ctx("derive_tree_secret"))?;
@@ -191,19 +199,21 @@ fn check_sign(s: &SignV) -> Check {
     }
     let content = unhex("content", &s.content)?;
     let sig = unhex("signature", &s.signature)?;
-    pk.verify_with_label(&s.label, &content, &sig).map_err(ctx("verify given"))?;
-    let fresh = sk.sign_with_label(&s.label, &content).map_err(ctx("sign"))?;
+    pk.verify_with_label(&s.label, &content, &sig)
+        .map_err(ctx("verify given"))?;
+    let fresh = sk
+        .sign_with_label(&s.label, &content)
+        .map_err(ctx("sign"))?;
     expect("signature", &fresh, &s.signature)?;
-    if pk.verify_with_label(&s.label, b"other content", &sig).is_ok() {
+    if pk
+        .verify_with_label(&s.label, b"other content", &sig)
+        .is_ok()
+    {
         return Err("signature verified over the wrong content".into());
     }
     Ok(())
 }
 
-fn check_encrypt(_e: &EncryptV) -> Check {
-    Err("PENDING hpke".into())
-}
-/*PENDING
 fn check_encrypt(e: &EncryptV) -> Check {
     let sk = crypto::HpkeSecretKey::from_bytes(&unhex("priv", &e.private)?).map_err(ctx("priv"))?;
     let pk = crypto::HpkePublicKey::from_bytes(&unhex("pub", &e.public)?).map_err(ctx("pub"))?;
@@ -226,4 +236,3 @@ fn check_encrypt(e: &EncryptV) -> Check {
     }
     Ok(())
 }
-*/

@@ -8,7 +8,7 @@
 
 mod basics;
 //mod framing;
-//mod schedule;
+mod schedule;
 
 use std::path::Path;
 
@@ -19,7 +19,7 @@ use super::crypto::CIPHER_SUITE;
 
 pub use basics::{run_crypto_basics, run_deserialization, run_tree_math};
 //pub use framing::{run_message_protection, run_transcript_hashes, run_welcome};
-//pub use schedule::{run_key_schedule, run_psk_secret, run_secret_tree};
+pub use schedule::{run_key_schedule, run_psk_secret, run_secret_tree};
 
 /// The outcome of checking one entry: `Err` names the first mismatch.
 type Check = Result<(), String>;
@@ -76,7 +76,10 @@ fn expect(field: &str, got: &[u8], want_hex: &str) -> Check {
     if got == want.as_slice() {
         Ok(())
     } else {
-        Err(format!("{field} mismatch: got {}, want {want_hex}", hex::encode(got)))
+        Err(format!(
+            "{field} mismatch: got {}, want {want_hex}",
+            hex::encode(got)
+        ))
     }
 }
 
