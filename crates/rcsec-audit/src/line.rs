@@ -1,0 +1,495 @@
+//! The log's line format: one canonical JSON object per line, events and checkpoints.
+//!
+//! # Canonical event encoding
+//!
+//! An event is written as one JSON object with no whitespace, members in this fixed order,
+//! optional members omitted when absent, integers in plain decimal and hashes in lowercase hex:
+//!
+//! ```text
+//! {"type":"event","seq":N,"time":MILLIS,"kind":KIND[,"action":A][,"alert":ID]
+//!  [,"recipient":HEX64,"recipient_key":V][,"actor":L][,"route":L][,"provider":L][,"link":L]
+//!  [,"outcome":L][,"reason":L][,"e2ee":L,"fallback_reason":L,"action_taken":T]
+//!  [,"message_hash":HEX64,"message_key":V]}
+//! ```
+//!
+//! `action` appears exactly for kind `action`; `e2ee`, `fallback_reason` and `action_taken`
+//! exactly for kind `fallback`. Every string is an [`AlertId`](rcsec_core::AlertId), a
+//! [`Label`], a code or hex, none of which can contain a character JSON would escape, so the
+//! encoding needs no escaping and decoding accepts none: a line decodes only if it is
+//! byte-for-byte the canonical encoding of what it decodes to.
+//!
+//! In the log, an event line is its canonical encoding with one more member before the
+//! closing brace, `,"chain":HEX64`: the chain hash, `SHA-256(previous chain || canonical)`.
+//!
+//! # Checkpoint lines
+//!
+//! ```text
+//! {"type":"checkpoint","log":L,"size":N,"time":MILLIS,"root":HEX64,"chain":HEX64,
+//!  "key":HEX64,"sig":HEX128}
+//! ```
+
+use rcsec_core::{AlertId, Timestamp};
+
+use crate::checkpoint::Checkpoint;
+use crate::event::{AuditEvent, EventKind, Fallback, FallbackAction, Label, UserAction};
+use crate::merkle::Hash;
+use crate::pseudonym::{MessageHash, Pseudonym};
+
+/// Where the chain member starts, counted back from the end of an event line:
+/// `,"chain":"` (10) + 64 hex + `"}` (2).
+pub(crate) const CHAIN_SUFFIX_LEN: usize = 76;
+const EVENT_PREFIX: &[u8] = b"{\"type\":\"event\",\"seq\":";
+const CHECKPOINT_PREFIX: &[u8] = b"{\"type\":\"checkpoint\",\"log\":";
+
+/// Why a log line could not be decoded.
+///
+/// Never quotes the line: a tampered or foreign line may hold anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LineError {
+    /// Not an event or checkpoint line of this format.
+    #[error("unknown line type")]
+    UnknownType,
+    /// The bytes break the canonical grammar at this offset.
+    #[error("malformed line at byte {offset}")]
+    Syntax {
+        /// Byte offset of the problem.
+        offset: usize,
+    },
+    /// A member is present but its value is not valid.
+    #[error("invalid value for {field}")]
+    InvalidField {
+        /// The member name.
+        field: &'static str,
+    },
+}
+
+/// One decoded line of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LogLine {
+    /// An event with its recorded chain hash.
+    Event {
+        /// The event.
+        event: AuditEvent,
+        /// The chain hash the writer recorded for it.
+        chain: Hash,
+    },
+    /// A signed checkpoint.
+    Checkpoint(Checkpoint),
+}
+
+/// Appends the canonical encoding of `event` to `out`.
+pub fn encode_event(event: &AuditEvent, out: &mut Vec<u8>) {
+    out.extend_from_slice(EVENT_PREFIX);
+    push_u64(out, event.sequence);
+    out.extend_from_slice(b",\"time\":");
+    push_u64(out, event.time.as_millis());
+    str_member(out, "kind", event.kind.name());
+    if let EventKind::Action(action) = event.kind {
+        str_member(out, "action", action.as_str());
+    }
+    if let Some(alert) = &event.alert {
+        str_member(out, "alert", alert.as_str());
+    }
+    if let Some(p) = &event.recipient {
+        hex_member(out, "recipient", p.value());
+        u64_member(out, "recipient_key", u64::from(p.version()));
+    }
+    let labels = [
+        ("actor", &event.actor),
+        ("route", &event.route),
+        ("provider", &event.provider),
+        ("link", &event.link),
+        ("outcome", &event.outcome),
+        ("reason", &event.reason),
+    ];
+    for (name, value) in labels {
+        if let Some(v) = value {
+            str_member(out, name, v.as_str());
+        }
+    }
+    if let EventKind::Fallback(f) = &event.kind {
+        str_member(out, "e2ee", f.e2ee.as_str());
+        str_member(out, "fallback_reason", f.fallback_reason.as_str());
+        str_member(out, "action_taken", f.action_taken.as_str());
+    }
+    if let Some(h) = &event.message_hash {
+        hex_member(out, "message_hash", h.value());
+        u64_member(out, "message_key", u64::from(h.version()));
+    }
+    out.push(b'}');
+}
+
+/// Turns a canonical encoding at the end of `out` into a log line by inserting the chain
+/// member before its closing brace.
+pub(crate) fn append_chain_member(out: &mut Vec<u8>, chain: &Hash) {
+    out.pop();
+    hex_member(out, "chain", chain.as_bytes());
+    out.push(b'}');
+}
+
+/// Decodes the body of an event line (its canonical encoding minus the closing brace), as
+/// returned by [`split_event_line`].
+pub(crate) fn decode_event_body(body: &[u8]) -> Result<AuditEvent, LineError> {
+    let mut c = Cursor { buf: body, pos: 0 };
+    let event = parse_event_body(&mut c)?;
+    if c.pos != body.len() {
+        return Err(LineError::Syntax { offset: c.pos });
+    }
+    Ok(event)
+}
+
+/// Splits an event line into its canonical encoding minus the closing brace, and the recorded
+/// chain hash. The canonical encoding is `body || "}"`.
+pub(crate) fn split_event_line(line: &[u8]) -> Option<(&[u8], Hash)> {
+    let cut = line.len().checked_sub(CHAIN_SUFFIX_LEN)?;
+    let (body, suffix) = line.split_at(cut);
+    let hex = suffix
+        .strip_prefix(b",\"chain\":\"")?
+        .strip_suffix(b"\"}")?;
+    Some((body, parse_hex32(hex)?))
+}
+
+/// Appends a checkpoint line (no newline).
+pub(crate) fn encode_checkpoint(cp: &Checkpoint, out: &mut Vec<u8>) {
+    out.extend_from_slice(CHECKPOINT_PREFIX);
+    push_str(out, cp.log_id().as_str());
+    u64_member(out, "size", cp.size());
+    u64_member(out, "time", cp.time().as_millis());
+    hex_member(out, "root", cp.root().as_bytes());
+    hex_member(out, "chain", cp.chain().as_bytes());
+    hex_member(out, "key", cp.key_bytes());
+    hex_member(out, "sig", cp.signature_bytes());
+    out.push(b'}');
+}
+
+/// Decodes one line (without its newline).
+///
+/// # Errors
+/// [`LineError`] unless the line is exactly the canonical encoding of an event (with its chain
+/// member) or of a checkpoint.
+pub fn decode_line(line: &[u8]) -> Result<LogLine, LineError> {
+    if line.starts_with(EVENT_PREFIX) {
+        let (body, chain) =
+            split_event_line(line).ok_or(LineError::InvalidField { field: "chain" })?;
+        let event = decode_event_body(body)?;
+        Ok(LogLine::Event { event, chain })
+    } else if line.starts_with(CHECKPOINT_PREFIX) {
+        parse_checkpoint(line).map(LogLine::Checkpoint)
+    } else {
+        Err(LineError::UnknownType)
+    }
+}
+
+/// Decodes a canonical event encoding (as [`encode_event`] writes it, no chain member).
+///
+/// # Errors
+/// [`LineError`] unless `bytes` is exactly a canonical encoding.
+pub fn decode_event(bytes: &[u8]) -> Result<AuditEvent, LineError> {
+    if !bytes.starts_with(EVENT_PREFIX) {
+        return Err(LineError::UnknownType);
+    }
+    let body = bytes.strip_suffix(b"}").ok_or(LineError::Syntax {
+        offset: bytes.len(),
+    })?;
+    decode_event_body(body)
+}
+
+fn parse_event_body(c: &mut Cursor<'_>) -> Result<AuditEvent, LineError> {
+    c.expect(EVENT_PREFIX)?;
+    let sequence = c.number()?;
+    c.expect(b",\"time\":")?;
+    let time = Timestamp::from_millis(c.number()?);
+    c.expect(b",\"kind\":")?;
+    let kind_name = c.string()?;
+    // `None` stands for `fallback`, whose members come later in the order.
+    let kind = match kind_name {
+        b"message_sent" => Some(EventKind::MessageSent),
+        b"delivered" => Some(EventKind::Delivered),
+        b"read" => Some(EventKind::Read),
+        b"action" => {
+            c.expect(b",\"action\":")?;
+            let a = UserAction::parse(c.string()?)
+                .ok_or(LineError::InvalidField { field: "action" })?;
+            Some(EventKind::Action(a))
+        }
+        b"link_issued" => Some(EventKind::LinkIssued),
+        b"link_redeemed" => Some(EventKind::LinkRedeemed),
+        b"link_rejected" => Some(EventKind::LinkRejected),
+        b"fallback" => None,
+        b"override" => Some(EventKind::Override),
+        b"downgrade_detected" => Some(EventKind::DowngradeDetected),
+        b"key_rotated" => Some(EventKind::KeyRotated),
+        b"policy_blocked" => Some(EventKind::PolicyBlocked),
+        b"ticket_updated" => Some(EventKind::TicketUpdated),
+        _ => return Err(LineError::InvalidField { field: "kind" }),
+    };
+    let alert = match c.member(b"alert")? {
+        Some(raw) => Some(
+            std::str::from_utf8(raw)
+                .ok()
+                .and_then(|s| AlertId::new(s).ok())
+                .ok_or(LineError::InvalidField { field: "alert" })?,
+        ),
+        None => None,
+    };
+    let recipient = match c.member(b"recipient")? {
+        Some(raw) => {
+            let value = parse_hex32(raw).ok_or(LineError::InvalidField { field: "recipient" })?;
+            c.expect(b",\"recipient_key\":")?;
+            let version = c.version("recipient_key")?;
+            Some(Pseudonym::from_parts(version, *value.as_bytes()))
+        }
+        None => None,
+    };
+    let actor = c.label("actor", true)?;
+    let route = c.label("route", true)?;
+    let provider = c.label("provider", true)?;
+    let link = c.label("link", false)?;
+    let outcome = c.label("outcome", true)?;
+    let reason = c.label("reason", true)?;
+    let kind = match kind {
+        Some(kind) => kind,
+        None => {
+            let e2ee = c
+                .label("e2ee", true)?
+                .ok_or(LineError::InvalidField { field: "e2ee" })?;
+            let fallback_reason =
+                c.label("fallback_reason", true)?
+                    .ok_or(LineError::InvalidField {
+                        field: "fallback_reason",
+                    })?;
+            c.expect(b",\"action_taken\":")?;
+            let action_taken =
+                FallbackAction::parse(c.string()?).ok_or(LineError::InvalidField {
+                    field: "action_taken",
+                })?;
+            EventKind::Fallback(Fallback {
+                e2ee,
+                fallback_reason,
+                action_taken,
+            })
+        }
+    };
+    let message_hash = match c.member(b"message_hash")? {
+        Some(raw) => {
+            let value = parse_hex32(raw).ok_or(LineError::InvalidField {
+                field: "message_hash",
+            })?;
+            c.expect(b",\"message_key\":")?;
+            let version = c.version("message_key")?;
+            Some(MessageHash::from_parts(version, *value.as_bytes()))
+        }
+        None => None,
+    };
+    let event = AuditEvent {
+        sequence,
+        time,
+        kind,
+        alert,
+        recipient,
+        actor,
+        route,
+        provider,
+        link,
+        outcome,
+        reason,
+        message_hash,
+    };
+    event
+        .check_required()
+        .map_err(|_| LineError::InvalidField { field: "kind" })?;
+    Ok(event)
+}
+
+fn parse_checkpoint(line: &[u8]) -> Result<Checkpoint, LineError> {
+    let mut c = Cursor { buf: line, pos: 0 };
+    c.expect(CHECKPOINT_PREFIX)?;
+    let log = c.string()?;
+    let log_id = std::str::from_utf8(log)
+        .ok()
+        .and_then(|s| Label::checked(s, "log", false).ok())
+        .ok_or(LineError::InvalidField { field: "log" })?;
+    c.expect(b",\"size\":")?;
+    let size = c.number()?;
+    c.expect(b",\"time\":")?;
+    let time = Timestamp::from_millis(c.number()?);
+    let root = c.hash_member(b",\"root\":", "root")?;
+    let chain = c.hash_member(b",\"chain\":", "chain")?;
+    let key = c.hash_member(b",\"key\":", "key")?;
+    c.expect(b",\"sig\":")?;
+    let sig_hex = c.string()?;
+    let mut sig = [0u8; 64];
+    if sig_hex.len() != 128 || !is_lower_hex(sig_hex) {
+        return Err(LineError::InvalidField { field: "sig" });
+    }
+    hex::decode_to_slice(sig_hex, &mut sig)
+        .map_err(|_| LineError::InvalidField { field: "sig" })?;
+    c.expect(b"}")?;
+    if c.pos != line.len() {
+        return Err(LineError::Syntax { offset: c.pos });
+    }
+    Ok(Checkpoint::from_parts(
+        log_id,
+        size,
+        time,
+        root,
+        chain,
+        *key.as_bytes(),
+        sig,
+    ))
+}
+
+fn is_lower_hex(raw: &[u8]) -> bool {
+    raw.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn parse_hex32(raw: &[u8]) -> Option<Hash> {
+    if raw.len() != 64 || !is_lower_hex(raw) {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(raw, &mut out).ok()?;
+    Some(Hash::new(out))
+}
+
+struct Cursor<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn syntax(&self) -> LineError {
+        LineError::Syntax { offset: self.pos }
+    }
+
+    fn expect(&mut self, lit: &[u8]) -> Result<(), LineError> {
+        if self.buf[self.pos..].starts_with(lit) {
+            self.pos += lit.len();
+            Ok(())
+        } else {
+            Err(self.syntax())
+        }
+    }
+
+    /// A decimal u64 without sign or leading zeros.
+    fn number(&mut self) -> Result<u64, LineError> {
+        let start = self.pos;
+        let digits = self.buf[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let raw = &self.buf[start..start + digits];
+        if digits == 0 || (digits > 1 && raw[0] == b'0') {
+            return Err(self.syntax());
+        }
+        let mut value: u64 = 0;
+        for &d in raw {
+            value = value
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(d - b'0')))
+                .ok_or(LineError::Syntax { offset: start })?;
+        }
+        self.pos += digits;
+        Ok(value)
+    }
+
+    fn version(&mut self, field: &'static str) -> Result<u32, LineError> {
+        u32::try_from(self.number()?).map_err(|_| LineError::InvalidField { field })
+    }
+
+    /// A string with no escapes: printable ASCII other than `"` and `\`.
+    fn string(&mut self) -> Result<&'a [u8], LineError> {
+        self.expect(b"\"")?;
+        let start = self.pos;
+        let len = self.buf[start..]
+            .iter()
+            .take_while(|&&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+            .count();
+        self.pos += len;
+        self.expect(b"\"")?;
+        Ok(&self.buf[start..start + len])
+    }
+
+    /// `,"name":"value"` if the next member is `name`.
+    fn member(&mut self, name: &[u8]) -> Result<Option<&'a [u8]>, LineError> {
+        let rest = &self.buf[self.pos..];
+        let matches = rest.len() > name.len() + 4
+            && rest.starts_with(b",\"")
+            && rest[2..].starts_with(name)
+            && rest[2 + name.len()..].starts_with(b"\":");
+        if !matches {
+            return Ok(None);
+        }
+        self.pos += name.len() + 4;
+        self.string().map(Some)
+    }
+
+    fn label(&mut self, field: &'static str, digit_rule: bool) -> Result<Option<Label>, LineError> {
+        let Some(raw) = self.member(field.as_bytes())? else {
+            return Ok(None);
+        };
+        let text = std::str::from_utf8(raw).map_err(|_| LineError::InvalidField { field })?;
+        Label::checked(text, field, digit_rule)
+            .map(Some)
+            .map_err(|_| LineError::InvalidField { field })
+    }
+
+    fn hash_member(&mut self, prefix: &[u8], field: &'static str) -> Result<Hash, LineError> {
+        self.expect(prefix)?;
+        let raw = self.string()?;
+        parse_hex32(raw).ok_or(LineError::InvalidField { field })
+    }
+}
+
+fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "a remainder of 10 fits in u8"
+        )]
+        let digit = (v % 10) as u8;
+        buf[i] = b'0' + digit;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+fn push_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+}
+
+fn str_member(out: &mut Vec<u8>, name: &str, value: &str) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+    push_str(out, value);
+}
+
+fn u64_member(out: &mut Vec<u8>, name: &str, value: u64) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+    push_u64(out, value);
+}
+
+fn hex_member(out: &mut Vec<u8>, name: &str, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":\"");
+    for &b in bytes {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 0x0f)]);
+    }
+    out.push(b'"');
+}

@@ -1,0 +1,102 @@
+//! The sans-IO log writer every sink wraps: numbers events, encodes lines, extends the chain
+//! and tree, and emits checkpoints when due.
+
+use std::sync::Arc;
+
+use rcsec_core::{Clock, Timestamp};
+
+use crate::chain::{ChainState, Head};
+use crate::checkpoint::{Checkpoint, CheckpointPolicy, CheckpointSigner};
+use crate::event::{AuditEvent, PendingEvent};
+use crate::line::{append_chain_member, encode_checkpoint, encode_event};
+
+/// How a log signs checkpoints.
+#[derive(Debug, Clone)]
+pub struct CheckpointConfig {
+    /// The signer.
+    pub signer: CheckpointSigner,
+    /// When to sign.
+    pub policy: CheckpointPolicy,
+    /// Where checkpoint times come from.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Turns pending events into log lines. Holds no I/O; sinks write what it produces.
+#[derive(Debug)]
+pub struct LogWriter {
+    state: ChainState,
+    checkpoints: Option<CheckpointConfig>,
+    last_checkpoint: Option<Checkpoint>,
+    /// When the checkpoint timer started (last checkpoint, or the writer's creation).
+    timer_start: Timestamp,
+}
+
+impl LogWriter {
+    /// A writer continuing from `state` (the empty state for a new log), with the last
+    /// checkpoint found in the log, if any.
+    pub fn new(
+        state: ChainState,
+        checkpoints: Option<CheckpointConfig>,
+        last_checkpoint: Option<Checkpoint>,
+    ) -> Self {
+        let timer_start = match (&checkpoints, &last_checkpoint) {
+            (_, Some(cp)) => cp.time(),
+            (Some(cfg), None) => cfg.clock.now(),
+            (None, None) => Timestamp::EPOCH,
+        };
+        Self {
+            state,
+            checkpoints,
+            last_checkpoint,
+            timer_start,
+        }
+    }
+
+    /// The head after everything appended so far.
+    pub fn head(&self) -> Head {
+        self.state.head()
+    }
+
+    /// Number of events so far.
+    pub fn size(&self) -> u64 {
+        self.state.size()
+    }
+
+    /// The most recent checkpoint written or found.
+    pub fn last_checkpoint(&self) -> Option<&Checkpoint> {
+        self.last_checkpoint.as_ref()
+    }
+
+    /// Numbers `pending`, appends its line plus `\n` to `out`, and returns the event.
+    pub fn append(&mut self, pending: PendingEvent, out: &mut Vec<u8>) -> AuditEvent {
+        let event = pending.into_event(self.state.size());
+        // Encode once, straight into the output: hash the canonical bytes in place, then
+        // splice the chain member in before the closing brace.
+        let start = out.len();
+        encode_event(&event, out);
+        let chain = self.state.absorb(&[&out[start..]]);
+        append_chain_member(out, &chain);
+        out.push(b'\n');
+        event
+    }
+
+    /// Appends a checkpoint line to `out` if the policy says one is due.
+    pub fn checkpoint_if_due(&mut self, out: &mut Vec<u8>) -> Option<Checkpoint> {
+        let cfg = self.checkpoints.as_ref()?;
+        let now = cfg.clock.now();
+        let covered = self.last_checkpoint.as_ref().map_or(0, Checkpoint::size);
+        let new_events = self.state.size().saturating_sub(covered);
+        if !cfg
+            .policy
+            .due(new_events, now.saturating_duration_since(self.timer_start))
+        {
+            return None;
+        }
+        let cp = cfg.signer.sign(&self.state.head(), now);
+        encode_checkpoint(&cp, out);
+        out.push(b'\n');
+        self.timer_start = now;
+        self.last_checkpoint = Some(cp.clone());
+        Some(cp)
+    }
+}
