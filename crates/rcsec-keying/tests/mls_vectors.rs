@@ -81,3 +81,18 @@ fn key_schedule() {
 fn psk_secret() {
     assert_all_pass(vectors::run_psk_secret, "psk_secret.json", 11);
 }
+
+#[test]
+fn transcript_hashes() {
+    assert_all_pass(vectors::run_transcript_hashes, "transcript-hashes.json", 1);
+}
+
+#[test]
+fn message_protection() {
+    assert_all_pass(vectors::run_message_protection, "message-protection.json", 1);
+}
+
+#[test]
+fn welcome() {
+    assert_all_pass(vectors::run_welcome, "welcome.json", 1);
+}

@@ -7,7 +7,7 @@
 //! quote them.
 
 mod basics;
-//mod framing;
+mod framing;
 mod schedule;
 
 use std::path::Path;
@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use super::crypto::CIPHER_SUITE;
 
 pub use basics::{run_crypto_basics, run_deserialization, run_tree_math};
-//pub use framing::{run_message_protection, run_transcript_hashes, run_welcome};
+pub use framing::{run_message_protection, run_transcript_hashes, run_welcome};
 pub use schedule::{run_key_schedule, run_psk_secret, run_secret_tree};
 
 /// The outcome of checking one entry: `Err` names the first mismatch.
