@@ -1,5 +1,7 @@
-//! Fallback policy for rcsec: sensitive-content classifier and fail-closed routing decisions
-//!
-//! This crate is being built; see the workspace README for its status.
+//! Fallback policy for rcsec: sensitive-content classifier and fail-closed routing decisions.
 
 #![forbid(unsafe_code)]
+
+mod classify;
+
+pub use classify::{Classification, Classifier, Confidence, Finding, FindingKind, Sensitivity};
