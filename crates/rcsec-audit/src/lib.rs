@@ -11,17 +11,17 @@ pub mod line;
 pub mod merkle;
 mod pseudonym;
 pub mod sink;
-mod verify;
 pub mod vectors;
+mod verify;
 mod writer;
 
 pub use chain::{ChainState, Head, chain_hash};
 pub use checkpoint::{Checkpoint, CheckpointError, CheckpointPolicy, CheckpointSigner};
 pub use event::{
-    AuditEvent, EventBuilder, EventError, EventKind, Fallback, FallbackAction, Label,
-    PendingEvent, UserAction,
+    AuditEvent, EventBuilder, EventError, EventKind, Fallback, FallbackAction, Label, PendingEvent,
+    UserAction,
 };
 pub use pseudonym::{AuditKey, KeyError, MessageHash, Pseudonym, Pseudonymizer};
 pub use sink::{AuditSink, JsonlAuditSink, JsonlOptions, MemoryAuditSink, SinkError};
-pub use verify::{Verified, VerifyError, VerifyFailure, Verifier};
+pub use verify::{Verified, Verifier, VerifyError, VerifyFailure};
 pub use writer::{CheckpointConfig, LogWriter};
