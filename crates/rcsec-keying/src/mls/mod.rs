@@ -3,6 +3,8 @@
 
 pub mod codec;
 pub mod crypto;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod framing;
 pub mod group_context;
 pub mod key_package;
