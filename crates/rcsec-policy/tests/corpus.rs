@@ -179,7 +179,12 @@ fn corpus_precision_and_recall_hold_their_floors() {
     let report = evaluate();
     print(&report);
     let s = report.overall;
-    // Floors: the figures measured when this test was written, less a small margin.
-    assert!(s.precision() >= 0.0, "overall precision {:.3}", s.precision());
-    assert!(s.recall() >= 0.0, "overall recall {:.3}", s.recall());
+    // Floors: measured 0.959 / 0.943 when this test was written, less a small margin.
+    assert!(s.precision() >= 0.95, "overall precision {:.3}", s.precision());
+    assert!(s.recall() >= 0.935, "overall recall {:.3}", s.recall());
+    // The structured PII detectors are checked separately: their validators are exact.
+    for kind in ["CREDIT_CARD", "IBAN_CODE", "EMAIL_ADDRESS"] {
+        let k = report.per_kind[kind];
+        assert!(k.precision() >= 0.95 && k.recall() >= 0.95, "{kind}");
+    }
 }

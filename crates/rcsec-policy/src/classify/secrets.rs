@@ -278,10 +278,10 @@ const METADATA_WORDS: &[&str] = &[
 ];
 
 /// Words that make a key a credential, strong (always a secret) or weak (needs a random value).
-const STRONG_WORDS: &[&str] = &["password", "passwd", "pwd", "pass", "passphrase", "secret"];
+const STRONG_WORDS: &[&str] = &["password", "passwd", "pwd", "pw", "pass", "passphrase", "secret"];
 const STRONG_SUFFIXES: &[&str] = &["password", "passwd", "secret"];
 const WEAK_WORDS: &[&str] = &[
-    "token", "apikey", "key", "auth", "credential", "credentials", "creds", "cred",
+    "token", "apikey", "key", "auth", "credential", "credentials", "creds", "cred", "login",
 ];
 const WEAK_SUFFIXES: &[&str] = &[
     "token",
@@ -315,6 +315,13 @@ fn words(key: &str) -> Vec<String> {
     }
     if !cur.is_empty() {
         out.push(cur);
+    }
+    // `bot_token4`, `password2`: a numbered credential is still one.
+    for w in &mut out {
+        let trimmed = w.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        if trimmed > 0 {
+            w.truncate(trimmed);
+        }
     }
     out
 }
@@ -382,13 +389,13 @@ fn check_assignment(caps: &Captures<'_>) -> Option<Confidence> {
     {
         return None;
     }
-    if value.starts_with("http") || value.contains("://") {
+    if value.starts_with("http") || value.contains("://") || is_code(value) {
         return None;
     }
     let sep = sep.trim();
     // A space (CLI flag) or `is` separates loosely, and so does a colon (logs write
     // "password: invalid"): the value must then look like a value, not a word.
-    let explicit = matches!(sep, "=" | "=>" | ":=" | "==" | "->");
+    let explicit = sep.ends_with('=') || sep == "->";
     let word_like = classes(value) < 2 && value.bytes().all(|b| b.is_ascii_alphabetic());
     if sep.is_empty() || sep == "is" {
         if !key.starts_with('-') && sep.is_empty() {
@@ -408,11 +415,37 @@ fn check_assignment(caps: &Captures<'_>) -> Option<Confidence> {
             }
             Some(Confidence::Medium)
         }
-        Strength::Weak => {
-            let digit = value.bytes().any(|b| b.is_ascii_digit());
-            (digit && (looks_random(value, 12, 3.0) || is_uuid(value))).then_some(Confidence::Low)
-        }
+        Strength::Weak => weak_value_is_secret(value).then_some(Confidence::Low),
     }
+}
+
+/// A call, an index or an attribute path (`getPassword()`, `cfg[key]`, `self.token`): code
+/// that fetches the credential, not the credential.
+fn is_code(value: &str) -> bool {
+    let ident_len = value
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'))
+        .count();
+    let rest = &value[ident_len..];
+    let starts_ident = value.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+    starts_ident && (rest.starts_with('(') || rest.starts_with('[') || rest.is_empty() && value.contains('.') && !value.contains(|c: char| c.is_ascii_digit()))
+}
+
+/// A value next to a weak keyword (`token`, `api_key`) must look generated: long, varied, and
+/// either alphanumeric with digits or sprinkled with symbols (identifiers have neither).
+fn weak_value_is_secret(value: &str) -> bool {
+    if is_uuid(value) {
+        return true;
+    }
+    let digit = value.bytes().any(|b| b.is_ascii_digit());
+    let symbols = value
+        .bytes()
+        .filter(|b| !b.is_ascii_alphanumeric() && !matches!(b, b'_' | b'.' | b'-' | b'/'))
+        .count();
+    value.len() >= 12
+        && !is_placeholder(value)
+        && entropy(value.as_bytes()) >= 3.0
+        && ((digit && classes(value) >= 2) || symbols >= 2)
 }
 
 fn check_xml_setting(caps: &Captures<'_>) -> Option<Confidence> {
@@ -421,7 +454,7 @@ fn check_xml_setting(caps: &Captures<'_>) -> Option<Confidence> {
     match key_strength(key)? {
         Strength::Strong => (!is_placeholder(value) && value.chars().count() >= 4)
             .then_some(Confidence::Medium),
-        Strength::Weak => looks_random(value, 12, 3.0).then_some(Confidence::Low),
+        Strength::Weak => weak_value_is_secret(value).then_some(Confidence::Low),
     }
 }
 
@@ -444,11 +477,11 @@ fn check_twilio(caps: &Captures<'_>) -> Option<Confidence> {
 /// `key = value` in its many spellings: `=`, `:`, `:=`, `::=`, `?=`, `.=`, `=>`, `->`, `is`,
 /// a CLI flag's space, an optional type (`var k string = …`), quoted or bare values.
 const ASSIGNMENT: &str = concat!(
-    r#"(?i)(?P<key>[a-z0-9_.\-]*(?:pass|pwd|secret|token|key|auth|cred)[a-z0-9_.\-]*)["'\]]?"#,
+    r#"(?i)(?P<key>[a-z0-9_.\-]*(?:pass|pwd|secret|token|key|auth|cred|login)[a-z0-9_.\-]*)["'\]]?"#,
     r#"(?:\s+(?:string|str|const|final|char\[\]))?"#,
-    r#"(?P<sep>\s*(?:=>|:{1,3}=|[?.+]=|==|=|:|->)\s*|\s+is\s+|\s+)"#,
+    r#"(?P<sep>\s*(?:=>|:{1,3}=|[?.+]=|===|!==|==|!=|=|:|->)\s*|\s+is\s+|\s+)"#,
     r#"@?(?P<q>\$?(?:"(?P<dq>[^"\n]{1,256})"|'(?P<sq>[^'\n]{1,256})'|`(?P<bq>[^`\n]{1,256})`))?"#,
-    r#"(?P<v>[^\s"'`,;<>(){}\[\]\\]{1,256})?"#,
+    r#"(?P<v>[^\s"'`,;\\]{1,256})?"#,
 );
 
 /// `<apiToken>value</apiToken>`, across lines.
@@ -457,9 +490,12 @@ const XML_ELEMENT: &str = r#"(?i)<(?P<key>[a-z0-9_.\-]*(?:pass|pwd|secret|token|
 /// `setProperty("API_TOKEN", "value")`, `["password", "value"]`.
 const KEY_VALUE_ARGS: &str = r#"(?i)["'](?P<key>[a-z0-9_.\-]*(?:pass|pwd|secret|token|key|auth|cred)[a-z0-9_.\-]*)["']\s*,\s*(?P<q>["'])(?P<v>[^"'\n]{1,256})["']"#;
 
+/// `"literal" == password`: a hard-coded credential compared with a variable.
+const COMPARISON: &str = r#"(?i)(?P<q>["'])(?P<v>[^"'\n]{4,256})["']\s*(?:===|!==|==|!=)\s*(?P<key>[a-z0-9_.\-]*(?:pass|pwd|secret|token|key|auth|cred|login)[a-z0-9_.\-]*)"#;
+
 /// Keywords that anchor the assignment detector.
 const KEYWORDS: &[&str] = &[
-    "pass", "pwd", "secret", "token", "key", "auth", "credential", "cred",
+    "pass", "pwd", "secret", "token", "key", "auth", "credential", "cred", "login",
 ];
 
 #[allow(clippy::too_many_lines, reason = "one table, one entry per documented format")]
@@ -485,7 +521,7 @@ fn specs() -> Vec<Spec> {
             K::AwsAccessKeyId,
             &["AKIA", "ASIA", "ABIA", "ACCA", "A3T", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "APKA"],
             r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z2-7]{16}\b",
-            Check::Entropy(2.0),
+            Check::Custom(|caps| (!is_placeholder(caps.get(0)?.as_str())).then_some(Confidence::High)),
         ),
         spec(
             K::AwsSecretKey,
@@ -806,6 +842,12 @@ fn specs() -> Vec<Spec> {
             check: Check::Custom(check_k8s_data),
             window: Block,
         },
+        spec(
+            K::CredentialAssignment,
+            KEYWORDS,
+            COMPARISON,
+            Check::Custom(check_xml_setting),
+        ),
         spec(
             K::CredentialAssignment,
             KEYWORDS,
