@@ -168,8 +168,8 @@ impl CheckpointSigner {
     /// # Errors
     /// [`CheckpointError::InvalidLogId`] unless the id is a valid label.
     pub fn from_seed(log_id: &str, seed: &Secret<[u8; 32]>) -> Result<Self, CheckpointError> {
-        let log_id =
-            Label::checked(log_id, "log", false).map_err(|_| CheckpointError::InvalidLogId)?;
+        let log_id = Label::checked(log_id, "log", crate::event::LabelRule::Id)
+            .map_err(|_| CheckpointError::InvalidLogId)?;
         Ok(Self {
             log_id,
             key: SigningKey::from_bytes(seed.expose_secret()),
@@ -286,7 +286,7 @@ mod tests {
         other_root.root = leaf_hash(b"x");
         assert_eq!(other_root.verify(None), Err(CheckpointError::BadSignature));
         let mut other_log = cp;
-        other_log.log_id = Label::new("log-2").unwrap();
+        other_log.log_id = Label::name("log-2").unwrap();
         assert_eq!(other_log.verify(None), Err(CheckpointError::BadSignature));
     }
 

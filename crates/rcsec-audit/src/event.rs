@@ -6,8 +6,10 @@ use rcsec_core::{AlertId, Msisdn, Timestamp};
 
 use crate::pseudonym::{MessageHash, Pseudonym, Pseudonymizer};
 
-/// Longest label accepted.
+/// Longest name or id label accepted.
 const MAX_LABEL_LEN: usize = 128;
+/// Longest code label accepted.
+const MAX_CODE_LEN: usize = 64;
 /// A run of this many digits could be a phone number (E.164 numbers have at least seven), so
 /// free-form labels refuse it.
 const MAX_DIGIT_RUN: usize = 6;
@@ -18,8 +20,7 @@ const MAX_DIGIT_RUN: usize = 6;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EventError {
-    /// A label is empty, too long, has a character outside `[A-Za-z0-9._:/@-]`, or holds a
-    /// run of seven or more digits (it might be a phone number).
+    /// A label breaks its field's rules (see [`Label`]).
     #[error("field {field} is not a valid label")]
     InvalidLabel {
         /// The field name, e.g. `"reason"`.
@@ -35,29 +36,52 @@ pub enum EventError {
     },
 }
 
-/// A short, log-safe token: route names, provider names, reason codes, actor ids.
+/// A short, log-safe token. Which rules apply depends on the field:
 ///
-/// 1-128 bytes of `[A-Za-z0-9._:/@-]`. Labels for free-form fields refuse runs of seven or
-/// more digits, so a phone number cannot be smuggled into an event as a "reason"; link ids
-/// (random tokens) skip that rule. The charset needs no JSON or syslog escaping.
+/// - **codes** (`route`, `provider`, `outcome`, `reason`, `e2ee`, `fallback_reason`): 1-64
+///   bytes of `[a-z0-9_.:-]`, like `carrier_no_e2ee`;
+/// - **names** (`actor`): 1-128 bytes of `[A-Za-z0-9._:/@-]`, like `oncall:Alice@example.org`;
+/// - **ids** (`link`, the log id): as names, minus the digit rule below.
+///
+/// Codes and names refuse runs of seven or more digits, so a phone number cannot be smuggled
+/// in as a "reason"; codes also refuse capitals, which keeps out most mixed-case tokens and
+/// API keys. No rule can tell a lowercase secret from a code, so callers pass codes from
+/// their own vocabulary, never user or alert text. Every charset is free of characters that
+/// JSON or syslog would escape.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Label(String);
 
+/// Which rules a label field follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LabelRule {
+    Code,
+    Name,
+    Id,
+}
+
 impl Label {
-    /// Validates a free-form label.
+    /// Validates a code (`route`, `reason`, `e2ee`, ...).
     ///
     /// # Errors
     /// [`EventError::InvalidLabel`] (with field `"label"`) when the rules above are broken.
     pub fn new(raw: &str) -> Result<Self, EventError> {
-        Self::checked(raw, "label", true)
+        Self::checked(raw, "label", LabelRule::Code)
+    }
+
+    /// Validates a name (an actor).
+    ///
+    /// # Errors
+    /// [`EventError::InvalidLabel`] (with field `"label"`) when the rules above are broken.
+    pub fn name(raw: &str) -> Result<Self, EventError> {
+        Self::checked(raw, "label", LabelRule::Name)
     }
 
     pub(crate) fn checked(
         raw: &str,
         field: &'static str,
-        digit_rule: bool,
+        rule: LabelRule,
     ) -> Result<Self, EventError> {
-        if valid_label(raw.as_bytes(), digit_rule) {
+        if valid_label(raw.as_bytes(), rule) {
             Ok(Self(raw.to_owned()))
         } else {
             Err(EventError::InvalidLabel { field })
@@ -70,17 +94,32 @@ impl Label {
     }
 }
 
-pub(crate) fn valid_label(raw: &[u8], digit_rule: bool) -> bool {
-    if raw.is_empty() || raw.len() > MAX_LABEL_LEN {
+pub(crate) fn valid_label(raw: &[u8], rule: LabelRule) -> bool {
+    let max = if rule == LabelRule::Code {
+        MAX_CODE_LEN
+    } else {
+        MAX_LABEL_LEN
+    };
+    if raw.is_empty() || raw.len() > max {
         return false;
     }
     let mut run = 0;
     for &b in raw {
-        if !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'/' | b'@' | b'-')) {
+        let allowed = match rule {
+            LabelRule::Code => {
+                b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || matches!(b, b'.' | b'_' | b':' | b'-')
+            }
+            LabelRule::Name | LabelRule::Id => {
+                b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'/' | b'@' | b'-')
+            }
+        };
+        if !allowed {
             return false;
         }
         run = if b.is_ascii_digit() { run + 1 } else { 0 };
-        if digit_rule && run > MAX_DIGIT_RUN {
+        if rule != LabelRule::Id && run > MAX_DIGIT_RUN {
             return false;
         }
     }
@@ -362,8 +401,8 @@ impl<'p> EventBuilder<'p> {
         }
     }
 
-    fn label(&mut self, raw: &str, field: &'static str, digit_rule: bool) -> Option<Label> {
-        match Label::checked(raw, field, digit_rule) {
+    fn label(&mut self, raw: &str, field: &'static str, rule: LabelRule) -> Option<Label> {
+        match Label::checked(raw, field, rule) {
             Ok(l) => Some(l),
             Err(e) => {
                 self.error.get_or_insert(e);
@@ -390,39 +429,40 @@ impl<'p> EventBuilder<'p> {
         self
     }
 
-    /// Who acted (a [`Label`]; a responder known only by number goes in as the recipient).
+    /// Who acted (a name [`Label`]; a responder known only by number goes in as the
+    /// recipient).
     pub fn actor(mut self, actor: &str) -> Self {
-        self.event.actor = self.label(actor, "actor", true);
+        self.event.actor = self.label(actor, "actor", LabelRule::Name);
         self
     }
 
-    /// The route (a [`Label`], e.g. `rcs_e2ee`).
+    /// The route (a code [`Label`], e.g. `rcs_e2ee`).
     pub fn route(mut self, route: &str) -> Self {
-        self.event.route = self.label(route, "route", true);
+        self.event.route = self.label(route, "route", LabelRule::Code);
         self
     }
 
-    /// The provider (a [`Label`]).
+    /// The provider (a code [`Label`]).
     pub fn provider(mut self, provider: &str) -> Self {
-        self.event.provider = self.label(provider, "provider", true);
+        self.event.provider = self.label(provider, "provider", LabelRule::Code);
         self
     }
 
-    /// The link id (a [`Label`] without the digit-run rule: ids are random).
+    /// The link id (an id [`Label`]: no digit-run rule, ids are random).
     pub fn link(mut self, link: &str) -> Self {
-        self.event.link = self.label(link, "link", false);
+        self.event.link = self.label(link, "link", LabelRule::Id);
         self
     }
 
-    /// The outcome code (a [`Label`]).
+    /// The outcome (a code [`Label`]).
     pub fn outcome(mut self, outcome: &str) -> Self {
-        self.event.outcome = self.label(outcome, "outcome", true);
+        self.event.outcome = self.label(outcome, "outcome", LabelRule::Code);
         self
     }
 
-    /// The reason code (a [`Label`]).
+    /// The reason (a code [`Label`]).
     pub fn reason(mut self, reason: &str) -> Self {
-        self.event.reason = self.label(reason, "reason", true);
+        self.event.reason = self.label(reason, "reason", LabelRule::Code);
         self
     }
 
@@ -452,8 +492,10 @@ mod tests {
     #[test]
     fn labels_refuse_numbers_and_unsafe_characters() {
         assert!(Label::new("carrier_no_e2ee").is_ok());
-        assert!(Label::new("oncall@example.org").is_ok());
-        assert!(Label::new("ticket:INC-123456").is_ok());
+        assert!(Label::name("oncall@example.org").is_ok());
+        assert!(Label::name("ticket:INC-123456").is_ok());
+        assert!(Label::new("Ticket").is_err());
+        assert!(Label::new("sk_live_4eC39HqLyjWDarjtT1zdp7dc").is_err());
         for bad in [
             "",
             "a b",
@@ -464,9 +506,13 @@ mod tests {
             "é",
         ] {
             assert!(Label::new(bad).is_err(), "{bad}");
+            assert!(Label::name(bad).is_err(), "{bad}");
         }
-        assert!(Label::new(&"a".repeat(129)).is_err());
-        assert!(Label::checked("AbC1234567890xyz", "link", false).is_ok());
+        assert!(Label::new(&"a".repeat(65)).is_err());
+        assert!(Label::name(&"a".repeat(128)).is_ok());
+        assert!(Label::name(&"a".repeat(129)).is_err());
+        assert!(Label::checked("AbC1234567890xyz", "link", LabelRule::Id).is_ok());
+        assert!(Label::checked("AbC1234567890xyz", "actor", LabelRule::Name).is_err());
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! ```
 //!
 //! `action` appears exactly for kind `action`; `e2ee`, `fallback_reason` and `action_taken`
-//! exactly for kind `fallback`. Every string is an [`AlertId`](rcsec_core::AlertId), a
+//! exactly for kind `fallback`. Every string is an [`AlertId`], a
 //! [`Label`], a code or hex, none of which can contain a character JSON would escape, so the
 //! encoding needs no escaping and decoding accepts none: a line decodes only if it is
 //! byte-for-byte the canonical encoding of what it decodes to.
@@ -31,7 +31,7 @@
 use rcsec_core::{AlertId, Timestamp};
 
 use crate::checkpoint::Checkpoint;
-use crate::event::{AuditEvent, EventKind, Fallback, FallbackAction, Label, UserAction};
+use crate::event::{AuditEvent, EventKind, Fallback, FallbackAction, Label, LabelRule, UserAction};
 use crate::merkle::Hash;
 use crate::pseudonym::{MessageHash, Pseudonym};
 
@@ -243,20 +243,20 @@ fn parse_event_body(c: &mut Cursor<'_>) -> Result<AuditEvent, LineError> {
         }
         None => None,
     };
-    let actor = c.label("actor", true)?;
-    let route = c.label("route", true)?;
-    let provider = c.label("provider", true)?;
-    let link = c.label("link", false)?;
-    let outcome = c.label("outcome", true)?;
-    let reason = c.label("reason", true)?;
+    let actor = c.label("actor", LabelRule::Name)?;
+    let route = c.label("route", LabelRule::Code)?;
+    let provider = c.label("provider", LabelRule::Code)?;
+    let link = c.label("link", LabelRule::Id)?;
+    let outcome = c.label("outcome", LabelRule::Code)?;
+    let reason = c.label("reason", LabelRule::Code)?;
     let kind = match kind {
         Some(kind) => kind,
         None => {
             let e2ee = c
-                .label("e2ee", true)?
+                .label("e2ee", LabelRule::Code)?
                 .ok_or(LineError::InvalidField { field: "e2ee" })?;
             let fallback_reason =
-                c.label("fallback_reason", true)?
+                c.label("fallback_reason", LabelRule::Code)?
                     .ok_or(LineError::InvalidField {
                         field: "fallback_reason",
                     })?;
@@ -309,7 +309,7 @@ fn parse_checkpoint(line: &[u8]) -> Result<Checkpoint, LineError> {
     let log = c.string()?;
     let log_id = std::str::from_utf8(log)
         .ok()
-        .and_then(|s| Label::checked(s, "log", false).ok())
+        .and_then(|s| Label::checked(s, "log", LabelRule::Id).ok())
         .ok_or(LineError::InvalidField { field: "log" })?;
     c.expect(b",\"size\":")?;
     let size = c.number()?;
@@ -426,12 +426,12 @@ impl<'a> Cursor<'a> {
         self.string().map(Some)
     }
 
-    fn label(&mut self, field: &'static str, digit_rule: bool) -> Result<Option<Label>, LineError> {
+    fn label(&mut self, field: &'static str, rule: LabelRule) -> Result<Option<Label>, LineError> {
         let Some(raw) = self.member(field.as_bytes())? else {
             return Ok(None);
         };
         let text = std::str::from_utf8(raw).map_err(|_| LineError::InvalidField { field })?;
-        Label::checked(text, field, digit_rule)
+        Label::checked(text, field, rule)
             .map(Some)
             .map_err(|_| LineError::InvalidField { field })
     }

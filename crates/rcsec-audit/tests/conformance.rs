@@ -1,6 +1,5 @@
 //! The AuditSink conformance suite against both in-crate sinks.
 
-#![cfg(feature = "test-utils")]
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
 mod memory {

@@ -7,7 +7,7 @@
 //! The expanded tests use `#[tokio::test]`, so the caller needs `tokio` (with `macros` and
 //! `rt-multi-thread`) and `tempfile` as dev-dependencies.
 //!
-//! ```ignore
+//! ```text
 //! rcsec_audit::audit_sink_tests!(|dir: &std::path::Path| {
 //!     std::sync::Arc::new(MySink::open(dir).unwrap()) as std::sync::Arc<dyn AuditSink>
 //! });
