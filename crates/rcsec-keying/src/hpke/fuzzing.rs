@@ -1,6 +1,8 @@
 //! The property behind the `hpke_open` fuzz target (not a stable API).
 
-use super::{Aead, HpkeError, TAG_LEN, derive_key_pair, open_base};
+use std::sync::OnceLock;
+
+use super::{Aead, HpkeError, PrivateKey, TAG_LEN, derive_key_pair, open_base};
 
 /// The input keying material of the fixed recipient key the target opens with. Seeds sealed to
 /// its public key reach the success path.
@@ -14,12 +16,14 @@ pub const RECIPIENT_IKM: &[u8] = b"rcsec fuzz hpke_open recipient key";
 /// # Panics
 /// When the property fails: that is the bug the fuzzer is looking for.
 pub fn hpke_open(data: &[u8]) {
-    let Ok((sk, _)) = derive_key_pair(RECIPIENT_IKM) else {
-        panic!("deriving the fixed key cannot fail");
-    };
+    static KEY: OnceLock<PrivateKey> = OnceLock::new();
+    let sk = KEY.get_or_init(|| match derive_key_pair(RECIPIENT_IKM) {
+        Ok((sk, _)) => sk,
+        Err(e) => panic!("deriving the fixed key cannot fail: {e}"),
+    });
     let (enc, ct) = data.split_at(data.len().min(32));
     for aead in [Aead::Aes128Gcm, Aead::Aes256Gcm] {
-        match open_base(aead, enc, &sk, b"rcsec fuzz", b"", ct) {
+        match open_base(aead, enc, sk, b"rcsec fuzz", b"", ct) {
             Ok(pt) => assert_eq!(pt.len() + TAG_LEN, ct.len(), "plaintext length"),
             Err(HpkeError::BadEncapsulation) => assert!(enc.len() < 32, "32-byte enc refused"),
             Err(HpkeError::OpenFailed | HpkeError::ZeroSharedSecret) => {}
