@@ -1,0 +1,130 @@
+//! The `BlobStore` trait: ciphertext with a TTL and a read budget.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rcsec_core::Timestamp;
+
+use crate::rng::{RandomError, RandomSource};
+use crate::store::StoreError;
+
+/// A random 128-bit blob identifier.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlobId([u8; 16]);
+
+impl BlobId {
+    /// A fresh random id.
+    ///
+    /// # Errors
+    /// [`RandomError`].
+    pub fn random(rng: &dyn RandomSource) -> Result<Self, RandomError> {
+        let mut id = [0u8; 16];
+        rng.fill(&mut id)?;
+        Ok(Self(id))
+    }
+
+    /// Wraps raw bytes (from a store row).
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
+    /// The raw bytes.
+    pub const fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+}
+
+impl fmt::Display for BlobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for BlobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BlobId({}…)", hex::encode(&self.0[..4]))
+    }
+}
+
+impl FromStr for BlobId {
+    type Err = crate::token::LinkIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut id = [0u8; 16];
+        hex::decode_to_slice(s, &mut id).map_err(|_| crate::token::LinkIdError)?;
+        Ok(Self(id))
+    }
+}
+
+/// What [`BlobStore::take`] found.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TakeOutcome {
+    /// The ciphertext; the blob is deleted when `reads_left` is 0.
+    Taken {
+        /// The stored bytes.
+        ciphertext: Vec<u8>,
+        /// Reads left after this one.
+        reads_left: u32,
+    },
+    /// Never stored, read out, or expired (expired blobs are deleted when found).
+    Gone,
+}
+
+impl fmt::Debug for TakeOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Taken {
+                ciphertext,
+                reads_left,
+            } => f
+                .debug_struct("Taken")
+                .field("ciphertext_len", &ciphertext.len())
+                .field("reads_left", reads_left)
+                .finish(),
+            Self::Gone => f.write_str("Gone"),
+        }
+    }
+}
+
+/// Ciphertext storage: only sealed payloads, never plaintext or keys.
+///
+/// A blob is deleted after its last read or at expiry, whichever comes first; `take` is
+/// atomic (no two callers can both get the last read).
+#[async_trait]
+pub trait BlobStore: Send + Sync + fmt::Debug + 'static {
+    /// Stores `ciphertext` for `ttl` from `now` and at most `max_reads` reads (at least 1).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn put(
+        &self,
+        ciphertext: Vec<u8>,
+        ttl: Duration,
+        max_reads: u32,
+        now: Timestamp,
+    ) -> Result<BlobId, StoreError>;
+
+    /// Reads the blob once at `now`.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn take(&self, id: &BlobId, now: Timestamp) -> Result<TakeOutcome, StoreError>;
+
+    /// Deletes a blob now; `false` if it was not there.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn delete(&self, id: &BlobId) -> Result<bool, StoreError>;
+
+    /// Deletes every blob expired at `now`; returns how many.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn sweep_expired(&self, now: Timestamp) -> Result<usize, StoreError>;
+}
+
+#[cfg(test)]
+fn _obj_safe(_: &dyn BlobStore) {}

@@ -1,0 +1,272 @@
+//! The `TokenStore` trait: link records, atomic consumption, revocation, extension.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use hmac::Mac;
+use rcsec_core::{AlertId, DeviceId, Msisdn, Secret, Timestamp};
+
+use crate::extended_access::CodeDigest;
+use crate::store::BlobId;
+use crate::token::{IpPrefix, LinkId};
+
+/// A store adapter failed. Carries the backend's error as a source; never link secrets.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A record with this link id already exists.
+    #[error("duplicate link id")]
+    Duplicate,
+    /// The backend failed (connection, constraint, serialization).
+    #[error("store backend failed")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A recipient's pseudonym: 32 opaque bytes (a keyed hash of the number), never the number.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RecipientPseudonym([u8; 32]);
+
+impl RecipientPseudonym {
+    /// Wraps bytes computed elsewhere (the audit crate's pseudonymizer, a store row).
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// HMAC-SHA256 of the E.164 form under `key` (a deployment secret, not a token key).
+    pub fn keyed(key: &Secret<[u8; 32]>, recipient: &Msisdn) -> Self {
+        let mac = crate::keyring::hmac_from_32(key.expose_secret())
+            .chain_update(b"rcsec-link/v1/recipient-pseudonym")
+            .chain_update(recipient.expose_e164().as_bytes())
+            .finalize()
+            .into_bytes();
+        let mut out = [0u8; 32];
+        out.copy_from_slice(&mac);
+        Self(out)
+    }
+
+    /// The bytes.
+    pub const fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for RecipientPseudonym {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RecipientPseudonym({}…)", hex::encode(&self.0[..4]))
+    }
+}
+
+/// Optional extra bindings checked at redemption (beyond what the token itself carries).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LinkBinding {
+    /// Client address prefix.
+    pub ip_prefix: Option<IpPrefix>,
+    /// SHA-256 of the client's User-Agent.
+    pub user_agent_hash: Option<[u8; 32]>,
+    /// The enrolled device that must redeem.
+    pub device_id: Option<DeviceId>,
+}
+
+/// The extended-access offer attached to a link (a hashed one-word code and its budget).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExtensionGrant {
+    /// Keyed hash of the verification code.
+    pub code_digest: CodeDigest,
+    /// Wrong guesses still allowed.
+    pub attempts_left: u8,
+    /// Last moment the code may be posted.
+    pub claim_until: Timestamp,
+    /// Whether the one extension was granted already.
+    pub used: bool,
+}
+
+impl ExtensionGrant {
+    /// An unused grant.
+    pub fn new(code_digest: CodeDigest, attempts: u8, claim_until: Timestamp) -> Self {
+        Self {
+            code_digest,
+            attempts_left: attempts,
+            claim_until,
+            used: false,
+        }
+    }
+}
+
+/// Everything the store keeps about one link. No phone number, no key, no plaintext.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LinkRecord {
+    /// The token's link id (primary key).
+    pub link_id: LinkId,
+    /// The alert the link belongs to (for `revoke_alert`).
+    pub alert_id: AlertId,
+    /// Who it was sent to.
+    pub recipient: RecipientPseudonym,
+    /// The ciphertext it releases.
+    pub blob_id: BlobId,
+    /// Extra bindings.
+    pub binding: LinkBinding,
+    /// Redemptions allowed (default 1).
+    pub max_uses: u32,
+    /// Redemptions so far.
+    pub uses: u32,
+    /// First instant the link is refused.
+    pub expires_at: Timestamp,
+    /// Revoked links are refused for good.
+    pub revoked: bool,
+    /// Extended access, if offered.
+    pub extension: Option<ExtensionGrant>,
+}
+
+impl LinkRecord {
+    /// A fresh single-use record.
+    pub fn new(
+        link_id: LinkId,
+        alert_id: AlertId,
+        recipient: RecipientPseudonym,
+        blob_id: BlobId,
+        expires_at: Timestamp,
+    ) -> Self {
+        Self {
+            link_id,
+            alert_id,
+            recipient,
+            blob_id,
+            binding: LinkBinding::default(),
+            max_uses: 1,
+            uses: 0,
+            expires_at,
+            revoked: false,
+            extension: None,
+        }
+    }
+
+    /// When `sweep_expired` may delete the record: its expiry, or the extension claim
+    /// deadline while an extension can still be claimed. Adapters must use this rule.
+    pub fn sweepable_at(&self) -> Timestamp {
+        match &self.extension {
+            Some(g) if !g.used && g.attempts_left > 0 => self.expires_at.max(g.claim_until),
+            _ => self.expires_at,
+        }
+    }
+}
+
+/// What [`TokenStore::consume`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConsumeOutcome {
+    /// This caller won a use; `record` is the state after it.
+    Consumed {
+        /// The record with `uses` incremented.
+        record: Box<LinkRecord>,
+        /// Uses left after this one.
+        remaining: u32,
+    },
+    /// No such record (never inserted, or swept).
+    NotFound,
+    /// Every use is taken.
+    AlreadyConsumed,
+    /// Revoked.
+    Revoked,
+    /// Past `expires_at`.
+    Expired,
+}
+
+/// What [`TokenStore::extend`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExtendOutcome {
+    /// Code matched: one more use until the new expiry; `record` is the new state.
+    Extended {
+        /// The updated record.
+        record: Box<LinkRecord>,
+    },
+    /// Wrong code; this many attempts remain.
+    WrongCode {
+        /// Attempts left (0 means now locked).
+        attempts_left: u8,
+    },
+    /// No attempts left.
+    Locked,
+    /// The one extension was granted already.
+    AlreadyExtended,
+    /// The link offers no extended access.
+    NotOffered,
+    /// Past the claim deadline.
+    Expired,
+    /// Revoked.
+    Revoked,
+    /// No such record.
+    NotFound,
+}
+
+/// Persistent state of one-time links.
+///
+/// # Atomicity
+/// `consume` and `extend` must be atomic across every process sharing the store: under any
+/// concurrency, each use is won by exactly one caller, and each wrong code costs exactly one
+/// attempt. `extend` compares `code_digest` with the stored one (the digest is keyed, so a
+/// plain comparison leaks nothing useful, but in-process adapters should still compare in
+/// constant time). The conformance suite (`token_store_tests!`, feature `test-utils`) checks
+/// all of this, including a 64-way race.
+#[async_trait]
+pub trait TokenStore: Send + Sync + fmt::Debug + 'static {
+    /// Stores a new record.
+    ///
+    /// # Errors
+    /// [`StoreError::Duplicate`] when the link id exists; [`StoreError::Backend`].
+    async fn insert(&self, record: LinkRecord) -> Result<(), StoreError>;
+
+    /// Reads a record without changing it (previews).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn get(&self, link_id: &LinkId) -> Result<Option<LinkRecord>, StoreError>;
+
+    /// Atomically takes one use of the link at `now`.
+    ///
+    /// Checks in order: exists, not revoked, `now < expires_at`, `uses < max_uses`.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn consume(&self, link_id: &LinkId, now: Timestamp)
+    -> Result<ConsumeOutcome, StoreError>;
+
+    /// Revokes one link; `false` if there was no such record.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn revoke(&self, link_id: &LinkId) -> Result<bool, StoreError>;
+
+    /// Revokes every link of an alert; returns how many records changed.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn revoke_alert(&self, alert_id: &AlertId) -> Result<usize, StoreError>;
+
+    /// Atomically redeems the extension code: on a match (and an unused grant, attempts left,
+    /// `now <= claim_until`, not revoked) sets `expires_at = new_expires_at`,
+    /// `max_uses = uses + 1` and marks the grant used; on a mismatch spends one attempt.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn extend(
+        &self,
+        link_id: &LinkId,
+        code_digest: &CodeDigest,
+        new_expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<ExtendOutcome, StoreError>;
+
+    /// Deletes records whose [`LinkRecord::sweepable_at`] is at or before `now`; returns how
+    /// many.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn sweep_expired(&self, now: Timestamp) -> Result<usize, StoreError>;
+}
+
+#[cfg(test)]
+fn _obj_safe(_: &dyn TokenStore) {}
