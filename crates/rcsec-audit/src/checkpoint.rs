@@ -115,6 +115,18 @@ impl Checkpoint {
             .map_err(|_| CheckpointError::BadSignature)
     }
 
+    /// Parses a checkpoint line as [`Checkpoint::to_line`] writes it (surrounding whitespace
+    /// is ignored). The signature is not checked here; see [`Checkpoint::verify`].
+    ///
+    /// # Errors
+    /// [`LineError`](crate::line::LineError) unless it is a canonical checkpoint line.
+    pub fn from_line(text: &str) -> Result<Self, crate::line::LineError> {
+        match crate::line::decode_line(text.trim().as_bytes())? {
+            crate::line::LogLine::Checkpoint(cp) => Ok(cp),
+            crate::line::LogLine::Event { .. } => Err(crate::line::LineError::UnknownType),
+        }
+    }
+
     /// The checkpoint as one log line (no newline), for keeping the latest one elsewhere.
     pub fn to_line(&self) -> String {
         let mut out = Vec::new();

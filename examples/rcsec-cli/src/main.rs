@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+mod audit;
 mod failure;
 mod hpke;
 mod vectors;
@@ -33,6 +34,8 @@ enum Command {
     Vectors(vectors::VectorsArgs),
     /// HPKE (RFC 9180) base mode: generate X25519 keys, seal to and open from the shell.
     Hpke(hpke::HpkeArgs),
+    /// Verify a tamper-evident audit log, or export it as OCSF JSON or RFC 5424 syslog.
+    Audit(audit::AuditArgs),
     // Subcommand groups are added here, one module each (hpke, keyring, token, classify,
     // audit, policy), with one arm in `run` below.
 }
@@ -52,6 +55,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Vectors(args) => vectors::run(&args),
+        Command::Audit(args) => audit::run(args),
         Command::Hpke(args) => hpke::run(args),
     }
 }

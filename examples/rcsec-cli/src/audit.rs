@@ -1,0 +1,273 @@
+//! `rcsec audit verify|export PATH`: check a tamper-evident audit log, or export it for a SIEM.
+//!
+//! PATH is a JSON-lines log file or a directory of rotated `audit-NNNNNN.jsonl` files (read in
+//! order as one log). SQLite logs arrive with the SQLite store; until then a `.db`/`.sqlite`
+//! path is bad input.
+
+use std::fs::File;
+use std::io::{BufRead as _, BufReader, IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
+
+use rcsec_audit::export::ocsf::write_ocsf;
+use rcsec_audit::export::syslog::{SyslogOptions, write_syslog};
+use rcsec_audit::line::{LogLine, decode_line};
+use rcsec_audit::{Checkpoint, Verified, Verifier, VerifyError, VerifyFailure};
+
+use crate::failure::Failure;
+
+/// Logs at least this large get a progress indicator (when stderr is a terminal).
+const PROGRESS_MIN_BYTES: u64 = 8 << 20;
+
+/// Arguments of `rcsec audit`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct AuditArgs {
+    #[command(subcommand)]
+    command: AuditCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain and Merkle tree, check every checkpoint signature, and print
+    /// `verified N events, head HEX` (HEX: the Merkle root); exit 1 naming the first bad event.
+    Verify(VerifyArgs),
+    /// Verify, then write the events to stdout as OCSF 1.8 JSON lines or RFC 5424 syslog.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct VerifyArgs {
+    /// The log: a JSON-lines file or a directory of rotated files.
+    path: PathBuf,
+    /// The checkpoint signer's Ed25519 public key (64 hex digits). Without it the log is only
+    /// checked for self-consistency: all checkpoints must share one key.
+    #[arg(long, value_name = "HEX")]
+    key: Option<String>,
+    /// A file holding the latest checkpoint line kept outside the log (e.g. from the previous
+    /// run): detects truncation and rewritten history before it.
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// OCSF 1.8 JSON, one object per line.
+    Ocsf,
+    /// RFC 5424 syslog, one message per line.
+    Syslog,
+}
+
+#[derive(Debug, clap::Args)]
+struct ExportArgs {
+    /// Output format.
+    #[arg(long, value_enum)]
+    format: Format,
+    /// HOSTNAME field of syslog lines.
+    #[arg(long, default_value = "-")]
+    hostname: String,
+    #[command(flatten)]
+    verify: VerifyArgs,
+}
+
+pub(crate) fn run(args: AuditArgs) -> Result<(), Failure> {
+    match args.command {
+        AuditCommand::Verify(args) => {
+            let verified = verify(&args)?;
+            println!(
+                "verified {} events, head {}",
+                verified.head.size,
+                verified.head.root.to_hex()
+            );
+            Ok(())
+        }
+        AuditCommand::Export(args) => export(&args),
+    }
+}
+
+/// The files of the log at `path`, in order.
+fn log_files(path: &Path) -> Result<Vec<PathBuf>, Failure> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if matches!(ext.as_deref(), Some("db" | "sqlite" | "sqlite3")) {
+        return Err(Failure::input(
+            "SQLite audit logs are not supported yet (they come with the SQLite store); \
+             pass a JSON-lines log",
+        ));
+    }
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let entries = std::fs::read_dir(path)
+        .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("audit-") && n.ends_with(".jsonl"))
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Failure::input(format!(
+            "{} holds no audit-*.jsonl files",
+            path.display()
+        )));
+    }
+    Ok(files)
+}
+
+/// Calls `each` with every line of the log (without its newline); a final line without a
+/// newline is reported as torn. Shows progress on a terminal for large logs.
+fn for_each_line(
+    files: &[PathBuf],
+    mut each: impl FnMut(&[u8]) -> Result<(), Failure>,
+    torn: impl Fn() -> Failure,
+) -> Result<(), Failure> {
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let mut progress = Progress::new(total);
+    let mut line = Vec::with_capacity(1024);
+    for path in files {
+        let file = File::open(path)
+            .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        loop {
+            line.clear();
+            let n = reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
+            if n == 0 {
+                break;
+            }
+            progress.advance(n as u64);
+            let Some(body) = line.strip_suffix(b"\n") else {
+                progress.finish();
+                return Err(torn());
+            };
+            if let Err(f) = each(body) {
+                progress.finish();
+                return Err(f);
+            }
+        }
+    }
+    progress.finish();
+    Ok(())
+}
+
+fn verify(args: &VerifyArgs) -> Result<Verified, Failure> {
+    let files = log_files(&args.path)?;
+    let mut verifier = Verifier::new();
+    if let Some(hex_key) = &args.key {
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(hex_key, &mut bytes)
+            .map_err(|_| Failure::input("--key must be 64 hex digits"))?;
+        let key = rcsec_audit::VerifyingKey::from_bytes(&bytes)
+            .map_err(|_| Failure::input("--key is not an Ed25519 public key"))?;
+        verifier = verifier.pin_key(key);
+    }
+    if let Some(path) = &args.checkpoint {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
+        let cp = Checkpoint::from_line(&text)
+            .map_err(|e| Failure::input(format!("{}: {e}", path.display())))?;
+        verifier = verifier.expect_checkpoint(cp);
+    }
+    let size = std::cell::Cell::new(0u64);
+    for_each_line(
+        &files,
+        |line| {
+            verifier.push_line(line).map_err(Failure::check)?;
+            size.set(verifier.size());
+            Ok(())
+        },
+        || {
+            Failure::check(VerifyError {
+                index: size.get(),
+                failure: VerifyFailure::TornLine,
+            })
+        },
+    )?;
+    let verified = verifier.finish().map_err(Failure::check)?;
+    if args.key.is_none() && verified.checkpoints > 0 {
+        eprintln!("rcsec: note: checkpoint signer not pinned (pass --key to check it)");
+    }
+    Ok(verified)
+}
+
+fn export(args: &ExportArgs) -> Result<(), Failure> {
+    // Refuse to export a log that does not verify: exports feed SIEMs as evidence.
+    verify(&args.verify)?;
+    let files = log_files(&args.verify.path)?;
+    let options = SyslogOptions {
+        hostname: args.hostname.clone(),
+        ..SyslogOptions::default()
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut buf = Vec::with_capacity(4096);
+    for_each_line(
+        &files,
+        |line| {
+            if let Ok(LogLine::Event { event, .. }) = decode_line(line) {
+                buf.clear();
+                match args.format {
+                    Format::Ocsf => write_ocsf([&event], &mut buf),
+                    Format::Syslog => write_syslog([&event], &options, &mut buf),
+                }
+                out.write_all(&buf)
+                    .map_err(|e| Failure::input(format!("cannot write output: {e}")))?;
+            }
+            Ok(())
+        },
+        || Failure::check("log changed while exporting"),
+    )?;
+    out.flush()
+        .map_err(|e| Failure::input(format!("cannot write output: {e}")))
+}
+
+/// A percentage on stderr, only for large logs and only when stderr is a terminal.
+struct Progress {
+    total: u64,
+    done: u64,
+    shown: Option<u64>,
+    enabled: bool,
+}
+
+impl Progress {
+    fn new(total: u64) -> Self {
+        Self {
+            total,
+            done: 0,
+            shown: None,
+            enabled: total >= PROGRESS_MIN_BYTES && std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn advance(&mut self, n: u64) {
+        self.done += n;
+        if !self.enabled {
+            return;
+        }
+        let percent = self.done.saturating_mul(100) / self.total.max(1);
+        if self.shown != Some(percent) {
+            self.shown = Some(percent);
+            eprint!("\rverifying audit log: {percent:3}%");
+        }
+    }
+
+    fn finish(&mut self) {
+        if self.enabled && self.shown.is_some() {
+            // Clear the indicator so the one-line result or error stands alone.
+            eprint!("\r{:30}\r", "");
+            self.shown = None;
+        }
+    }
+}
