@@ -10,6 +10,8 @@
 mod audit;
 mod failure;
 mod hpke;
+mod keyring;
+mod token;
 mod vectors;
 
 use std::process::ExitCode;
@@ -34,6 +36,10 @@ enum Command {
     Vectors(vectors::VectorsArgs),
     /// HPKE (RFC 9180) base mode: generate X25519 keys, seal to and open from the shell.
     Hpke(hpke::HpkeArgs),
+    /// Link-token keyrings: `new FILE` creates one (mode 0600), `rotate FILE` rotates keys.
+    Keyring(keyring::KeyringArgs),
+    /// One-time link tokens: `mint` prints a token, `verify` prints its claims or the reason.
+    Token(token::TokenArgs),
     /// Verify a tamper-evident audit log, or export it as OCSF JSON or RFC 5424 syslog.
     Audit(audit::AuditArgs),
     // Subcommand groups are added here, one module each (hpke, keyring, token, classify,
@@ -57,6 +63,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Vectors(args) => vectors::run(&args),
         Command::Audit(args) => audit::run(args),
         Command::Hpke(args) => hpke::run(args),
+        Command::Keyring(args) => keyring::run(args),
+        Command::Token(args) => token::run(args),
     }
 }
 
