@@ -49,8 +49,10 @@ fn private_message(c: &mut Criterion) {
                     0,
                 )
                 .unwrap_or_else(|e| panic!("protect: {e}"));
-                msg.unprotect(&gc, &sender_data_secret, &mut receiver_tree, |_| Some(public))
-                    .unwrap_or_else(|e| panic!("unprotect: {e}"))
+                msg.unprotect(&gc, &sender_data_secret, &mut receiver_tree, |_| {
+                    Some(public)
+                })
+                .unwrap_or_else(|e| panic!("unprotect: {e}"))
             });
         });
 
@@ -66,10 +68,22 @@ fn private_message(c: &mut Criterion) {
                     .verify_strict(data, &signature)
                     .unwrap_or_else(|e| panic!("verify: {e}"));
                 let ct = aead
-                    .encrypt(&nonce, Payload { msg: data, aad: b"aad" })
+                    .encrypt(
+                        &nonce,
+                        Payload {
+                            msg: data,
+                            aad: b"aad",
+                        },
+                    )
                     .unwrap_or_else(|e| panic!("seal: {e}"));
-                aead.decrypt(&nonce, Payload { msg: &ct, aad: b"aad" })
-                    .unwrap_or_else(|e| panic!("open: {e}"))
+                aead.decrypt(
+                    &nonce,
+                    Payload {
+                        msg: &ct,
+                        aad: b"aad",
+                    },
+                )
+                .unwrap_or_else(|e| panic!("open: {e}"))
             });
         });
     }

@@ -13,11 +13,7 @@ fn file(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn assert_all_pass(
-    run: fn(&Path) -> Result<VectorReport, VectorError>,
-    name: &str,
-    passed: usize,
-) {
+fn assert_all_pass(run: fn(&Path) -> Result<VectorReport, VectorError>, name: &str, passed: usize) {
     let report = run(&file(name)).unwrap();
     assert!(report.failed.is_empty(), "{name}: {:#?}", report.failed);
     assert_eq!(report.passed, passed, "{name}: {report:?}");
@@ -50,9 +46,16 @@ fn other_suites_are_skipped_not_passed() {
     let dir = std::env::temp_dir().join(format!("rcsec-mls-skip-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("psk.json");
-    std::fs::write(&path, r#"[{"cipher_suite": 3, "psks": [], "psk_secret": ""}]"#).unwrap();
+    std::fs::write(
+        &path,
+        r#"[{"cipher_suite": 3, "psks": [], "psk_secret": ""}]"#,
+    )
+    .unwrap();
     let report = vectors::run_crypto_basics(&path).unwrap();
-    assert_eq!((report.passed, report.failed.len(), report.skipped.len()), (0, 0, 1));
+    assert_eq!(
+        (report.passed, report.failed.len(), report.skipped.len()),
+        (0, 0, 1)
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -89,7 +92,11 @@ fn transcript_hashes() {
 
 #[test]
 fn message_protection() {
-    assert_all_pass(vectors::run_message_protection, "message-protection.json", 1);
+    assert_all_pass(
+        vectors::run_message_protection,
+        "message-protection.json",
+        1,
+    );
 }
 
 #[test]

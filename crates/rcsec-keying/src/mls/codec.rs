@@ -244,7 +244,7 @@ impl WriteExt for Vec<u8> {
     }
 
     fn put_vector_of<T: Encode>(&mut self, items: &[T]) -> Result<(), CodecError> {
-        let mut inner = Vec::new();
+        let mut inner = Self::new();
         for item in items {
             item.encode(&mut inner)?;
         }

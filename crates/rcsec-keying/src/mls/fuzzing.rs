@@ -18,7 +18,11 @@ use rcsec_core::Secret;
 /// When the property fails: that is the bug the fuzzer is looking for.
 pub fn mls_framing_decode(data: &[u8]) {
     if let Ok(msg) = MlsMessage::from_bytes(data) {
-        assert_eq!(msg.to_bytes().ok().as_deref(), Some(data), "MLSMessage re-encoding");
+        assert_eq!(
+            msg.to_bytes().ok().as_deref(),
+            Some(data),
+            "MLSMessage re-encoding"
+        );
         match &msg {
             MlsMessage::Private(m) => unprotect_private(m),
             MlsMessage::Public(m) => unprotect_public(m),
@@ -26,11 +30,19 @@ pub fn mls_framing_decode(data: &[u8]) {
         }
     }
     if let Ok(m) = PrivateMessage::from_bytes(data) {
-        assert_eq!(m.to_bytes().ok().as_deref(), Some(data), "PrivateMessage re-encoding");
+        assert_eq!(
+            m.to_bytes().ok().as_deref(),
+            Some(data),
+            "PrivateMessage re-encoding"
+        );
         unprotect_private(&m);
     }
     if let Ok(m) = PublicMessage::from_bytes(data) {
-        assert_eq!(m.to_bytes().ok().as_deref(), Some(data), "PublicMessage re-encoding");
+        assert_eq!(
+            m.to_bytes().ok().as_deref(),
+            Some(data),
+            "PublicMessage re-encoding"
+        );
         unprotect_public(&m);
     }
 }
@@ -49,6 +61,8 @@ fn unprotect_private(m: &PrivateMessage) {
 
 fn unprotect_public(m: &PublicMessage) {
     let gc = context_for(&m.content.group_id, m.content.epoch);
-    let Ok(key) = SignatureSecretKey::from_seed(&[3; 32]) else { return };
+    let Ok(key) = SignatureSecretKey::from_seed(&[3; 32]) else {
+        return;
+    };
     let _ = m.unprotect(&gc, &[4; NH], &key.public_key());
 }

@@ -20,8 +20,8 @@ use rcsec_core::Secret;
 
 use super::codec::{CodecError, Encode};
 use super::crypto::{
-    CryptoError, HashSecret, HpkePublicKey, HpkeSecretKey, NH, derive_secret, expand_with_label, expand_with_label_vec, extract,
-    hash, mac,
+    CryptoError, HashSecret, HpkePublicKey, HpkeSecretKey, NH, derive_secret, expand_with_label,
+    expand_with_label_vec, extract, hash, mac,
 };
 use super::group_context::GroupContext;
 use super::secret_tree::{SecretTree, SecretTreeConfig};
@@ -65,7 +65,11 @@ impl JoinerSecret {
     ) -> Result<Self, KeyScheduleError> {
         let prk = extract(init_secret, commit_secret);
         let context = group_context.to_bytes()?;
-        Ok(Self(expand_with_label(prk.expose_secret(), "joiner", &context)?))
+        Ok(Self(expand_with_label(
+            prk.expose_secret(),
+            "joiner",
+            &context,
+        )?))
     }
 
     /// The secret bytes. Do not log or store.
@@ -281,8 +285,11 @@ impl KeySchedule {
         psk_secret: &[u8],
         group_context: &GroupContext,
     ) -> Result<(JoinerSecret, EpochSecrets), KeyScheduleError> {
-        let joiner =
-            JoinerSecret::derive(self.init_secret.expose_secret(), commit_secret, group_context)?;
+        let joiner = JoinerSecret::derive(
+            self.init_secret.expose_secret(),
+            commit_secret,
+            group_context,
+        )?;
         let epoch = EpochSecrets::derive(&joiner, psk_secret, group_context)?;
         self.init_secret = epoch.init_secret.clone();
         Ok((joiner, epoch))

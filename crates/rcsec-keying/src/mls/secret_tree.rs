@@ -121,8 +121,12 @@ impl Ratchet {
 
     /// Replaces the secret with the next one, erasing the current one.
     fn step(&mut self) -> Result<(), SecretTreeError> {
-        let next_generation = self.generation.checked_add(1).ok_or(SecretTreeError::Exhausted)?;
-        self.secret = derive_tree_secret::<NH>(self.secret.expose_secret(), "secret", self.generation)?;
+        let next_generation = self
+            .generation
+            .checked_add(1)
+            .ok_or(SecretTreeError::Exhausted)?;
+        self.secret =
+            derive_tree_secret::<NH>(self.secret.expose_secret(), "secret", self.generation)?;
         self.generation = next_generation;
         Ok(())
     }
@@ -147,7 +151,10 @@ impl Ratchet {
     /// [`SecretTreeError::TooFarAhead`] beyond the forward bound.
     pub fn key(&mut self, generation: u32) -> Result<AeadKey, SecretTreeError> {
         if generation < self.generation {
-            return self.skipped.remove(&generation).ok_or(SecretTreeError::Consumed);
+            return self
+                .skipped
+                .remove(&generation)
+                .ok_or(SecretTreeError::Consumed);
         }
         if generation - self.generation > self.config.max_forward_distance {
             return Err(SecretTreeError::TooFarAhead);
@@ -223,7 +230,10 @@ impl SecretTree {
             };
             self.leaves.insert(leaf.0, ratchets);
         }
-        let ratchets = self.leaves.get_mut(&leaf.0).ok_or(SecretTreeError::LeafOutOfRange)?;
+        let ratchets = self
+            .leaves
+            .get_mut(&leaf.0)
+            .ok_or(SecretTreeError::LeafOutOfRange)?;
         Ok(match ty {
             RatchetType::Handshake => &mut ratchets.handshake,
             RatchetType::Application => &mut ratchets.application,
@@ -281,17 +291,24 @@ impl SecretTree {
             .position(|n| self.nodes.contains_key(&n.0))
             .ok_or(SecretTreeError::Consumed)?;
         for node in path[1..=start].iter().rev() {
-            let secret = self.nodes.remove(&node.0).ok_or(SecretTreeError::Consumed)?;
+            let secret = self
+                .nodes
+                .remove(&node.0)
+                .ok_or(SecretTreeError::Consumed)?;
             let (left, right) = self
                 .size
                 .left(*node)
                 .zip(self.size.right(*node))
                 .ok_or(SecretTreeError::LeafOutOfRange)?;
             let s = secret.expose_secret();
-            self.nodes.insert(left.0, expand_with_label(s, "tree", b"left")?);
-            self.nodes.insert(right.0, expand_with_label(s, "tree", b"right")?);
+            self.nodes
+                .insert(left.0, expand_with_label(s, "tree", b"left")?);
+            self.nodes
+                .insert(right.0, expand_with_label(s, "tree", b"right")?);
         }
-        self.nodes.remove(&path[0].0).ok_or(SecretTreeError::Consumed)
+        self.nodes
+            .remove(&path[0].0)
+            .ok_or(SecretTreeError::Consumed)
     }
 }
 
@@ -343,14 +360,20 @@ mod tests {
             SecretTreeError::TooFarAhead
         );
         t.key(leaf, RatchetType::Application, 10).unwrap();
-        assert_eq!(t.ratchet(leaf, RatchetType::Application).unwrap().retained_keys(), 2);
+        assert_eq!(
+            t.ratchet(leaf, RatchetType::Application)
+                .unwrap()
+                .retained_keys(),
+            2
+        );
         t.key(leaf, RatchetType::Application, 9).unwrap();
         assert_eq!(
             t.key(leaf, RatchetType::Application, 7).unwrap_err(),
             SecretTreeError::Consumed
         );
         assert_eq!(
-            t.key(LeafIndex(2), RatchetType::Application, 0).unwrap_err(),
+            t.key(LeafIndex(2), RatchetType::Application, 0)
+                .unwrap_err(),
             SecretTreeError::LeafOutOfRange
         );
     }

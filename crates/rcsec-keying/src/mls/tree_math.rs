@@ -27,7 +27,7 @@ impl NodeIndex {
 
     /// True for leaves (even indices).
     pub fn is_leaf(self) -> bool {
-        self.0 % 2 == 0
+        self.0.is_multiple_of(2)
     }
 
     /// The leaf this node holds, if it is a leaf.

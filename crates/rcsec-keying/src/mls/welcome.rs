@@ -275,8 +275,9 @@ impl Welcome {
         }
         let psk_secret = psk_secret(&inputs)?;
 
-        let welcome_secret =
-            group_secrets.joiner_secret.welcome_secret(psk_secret.expose_secret())?;
+        let welcome_secret = group_secrets
+            .joiner_secret
+            .welcome_secret(psk_secret.expose_secret())?;
         let ws = welcome_secret.expose_secret();
         let welcome_key = AeadKey::new(
             expand_with_label::<NK>(ws, "key", &[])?,
@@ -288,7 +289,9 @@ impl Welcome {
             return Err(WelcomeError::UnsupportedSuite);
         }
         let key = signer_key(group_info.signer).ok_or(WelcomeError::UnknownSigner)?;
-        group_info.verify(&key).map_err(|_| WelcomeError::BadSignature)?;
+        group_info
+            .verify(&key)
+            .map_err(|_| WelcomeError::BadSignature)?;
 
         let (key_schedule, epoch) = KeySchedule::join(
             &group_secrets.joiner_secret,

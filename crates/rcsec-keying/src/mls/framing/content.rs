@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-use super::proposal::{Commit, Proposal};
 use super::FramingError;
+use super::proposal::{Commit, Proposal};
 use crate::mls::codec::{CodecError, Decode, Encode, Reader, WriteExt};
 use crate::mls::crypto::{SignaturePublicKey, SignatureSecretKey};
 use crate::mls::group_context::{GroupContext, PROTOCOL_VERSION};
@@ -156,8 +156,8 @@ pub enum Content {
     Application(Vec<u8>),
     /// A proposal.
     Proposal(Proposal),
-    /// A commit.
-    Commit(Commit),
+    /// A commit (boxed: it is much larger than the other variants).
+    Commit(Box<Commit>),
 }
 
 impl fmt::Debug for Content {
@@ -194,7 +194,7 @@ impl Content {
         Ok(match ty {
             ContentType::Application => Self::Application(r.vector()?.to_vec()),
             ContentType::Proposal => Self::Proposal(Proposal::decode(r)?),
-            ContentType::Commit => Self::Commit(Commit::decode(r)?),
+            ContentType::Commit => Self::Commit(Box::new(Commit::decode(r)?)),
         })
     }
 }

@@ -66,7 +66,11 @@ pub enum FramingError {
 }
 
 /// Checks that a message's group id and epoch are the context's.
-fn check_group(group_id: &[u8], epoch: u64, group_context: &GroupContext) -> Result<(), FramingError> {
+fn check_group(
+    group_id: &[u8],
+    epoch: u64,
+    group_context: &GroupContext,
+) -> Result<(), FramingError> {
     if group_id == group_context.group_id.as_slice() && epoch == group_context.epoch {
         Ok(())
     } else {

@@ -138,7 +138,10 @@ impl SenderData {
 ///
 /// # Errors
 /// [`CryptoError::InvalidLength`] for a sender-data secret that is not a valid PRK.
-pub fn sender_data_key(sender_data_secret: &[u8], ciphertext: &[u8]) -> Result<AeadKey, CryptoError> {
+pub fn sender_data_key(
+    sender_data_secret: &[u8],
+    ciphertext: &[u8],
+) -> Result<AeadKey, CryptoError> {
     let sample = &ciphertext[..ciphertext.len().min(NH)];
     Ok(AeadKey::new(
         expand_with_label::<NK>(sender_data_secret, "key", sample)?,
@@ -180,7 +183,10 @@ impl PrivateMessage {
     /// # Errors
     /// [`FramingError::NotAMember`] unless the sender is a member; [`FramingError::WrongGroup`];
     /// [`FramingError::ConfirmationTag`]; [`FramingError::SecretTree`] (e.g. exhausted ratchet).
-    #[allow(clippy::too_many_arguments, reason = "each input is a distinct protocol value")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each input is a distinct protocol value"
+    )]
     pub fn protect(
         content: &FramedContent,
         confirmation_tag: Option<Vec<u8>>,
@@ -208,7 +214,12 @@ impl PrivateMessage {
 
         let (generation, key) = secret_tree.next_key(leaf, ratchet_type(ty))?;
         let reuse_guard = ReuseGuard::random()?;
-        let content_aad = aad(&content.group_id, content.epoch, ty, Some(&content.authenticated_data))?;
+        let content_aad = aad(
+            &content.group_id,
+            content.epoch,
+            ty,
+            Some(&content.authenticated_data),
+        )?;
         let ciphertext = key.seal_with_nonce(
             &reuse_guard.apply(key.nonce()),
             &content_aad,
@@ -263,7 +274,12 @@ impl PrivateMessage {
         let rtype = ratchet_type(ty);
         let mut ratchet = secret_tree.ratchet(leaf, rtype)?.clone();
         let key = ratchet.key(sender_data.generation)?;
-        let content_aad = aad(&self.group_id, self.epoch, ty, Some(&self.authenticated_data))?;
+        let content_aad = aad(
+            &self.group_id,
+            self.epoch,
+            ty,
+            Some(&self.authenticated_data),
+        )?;
         let plaintext = key.open_with_nonce(
             &sender_data.reuse_guard.apply(key.nonce()),
             &content_aad,
@@ -285,7 +301,12 @@ impl PrivateMessage {
             content: body,
         };
         let key = sender_key(leaf).ok_or(FramingError::UnknownSender)?;
-        content.verify(WireFormat::PrivateMessage, group_context, &auth.signature, &key)?;
+        content.verify(
+            WireFormat::PrivateMessage,
+            group_context,
+            &auth.signature,
+            &key,
+        )?;
         Ok(AuthenticatedContent {
             wire_format: WireFormat::PrivateMessage,
             content,

@@ -85,7 +85,11 @@ impl PublicMessage {
         auth.check(ty)?;
         let membership_tag = match content.sender {
             Sender::Member(_) => Some(
-                mac(membership_key, &to_be_maced(&content, &auth, group_context)?)?.to_vec(),
+                mac(
+                    membership_key,
+                    &to_be_maced(&content, &auth, group_context)?,
+                )?
+                .to_vec(),
             ),
             _ => None,
         };

@@ -13,6 +13,9 @@ use crate::mls::crypto::{
 };
 use crate::mls::tree_math::{NodeIndex, TreeSize};
 
+/// One of the tree functions under test.
+type NodeFn = fn(TreeSize, NodeIndex) -> Option<NodeIndex>;
+
 #[derive(Deserialize)]
 struct TreeMath {
     n_leaves: u32,
@@ -37,11 +40,7 @@ pub fn run_tree_math(path: &Path) -> Result<VectorReport, VectorError> {
         if tree.root() != NodeIndex(v.root) {
             return Err("root mismatch".into());
         }
-        let tables: [(
-            &str,
-            &Vec<Option<u32>>,
-            fn(TreeSize, NodeIndex) -> Option<NodeIndex>,
-        ); 4] = [
+        let tables: [(&str, &Vec<Option<u32>>, NodeFn); 4] = [
             ("left", &v.left, TreeSize::left),
             ("right", &v.right, TreeSize::right),
             ("parent", &v.parent, TreeSize::parent),
@@ -226,8 +225,8 @@ fn check_encrypt(e: &EncryptV) -> Check {
         .map_err(ctx("decrypt given"))?;
     expect("plaintext", pt.expose_secret(), &e.plaintext)?;
     let plaintext = unhex("plaintext", &e.plaintext)?;
-    let fresh = crypto::encrypt_with_label(&pk, &e.label, &context, &plaintext)
-        .map_err(ctx("encrypt"))?;
+    let fresh =
+        crypto::encrypt_with_label(&pk, &e.label, &context, &plaintext).map_err(ctx("encrypt"))?;
     let again = crypto::decrypt_with_label(&sk, &e.label, &context, &fresh)
         .map_err(ctx("decrypt fresh"))?;
     expect("fresh plaintext", again.expose_secret(), &e.plaintext)?;

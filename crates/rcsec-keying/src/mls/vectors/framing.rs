@@ -38,10 +38,18 @@ pub fn run_transcript_hashes(path: &Path) -> Result<VectorReport, VectorError> {
         let bytes = unhex("authenticated_content", &v.authenticated_content)?;
         let content = AuthenticatedContent::from_bytes(&bytes).map_err(ctx("decode"))?;
         let again = content.to_bytes().map_err(ctx("encode"))?;
-        expect("re-encoded authenticated_content", &again, &v.authenticated_content)?;
+        expect(
+            "re-encoded authenticated_content",
+            &again,
+            &v.authenticated_content,
+        )?;
         let before = unhex("interim_before", &v.interim_transcript_hash_before)?;
         let hashes = TranscriptHashes::after_commit(&before, &content).map_err(ctx("hash"))?;
-        expect("confirmed", &hashes.confirmed, &v.confirmed_transcript_hash_after)?;
+        expect(
+            "confirmed",
+            &hashes.confirmed,
+            &v.confirmed_transcript_hash_after,
+        )?;
         expect("interim", &hashes.interim, &v.interim_transcript_hash_after)?;
         let tag = content.auth.confirmation_tag.as_deref().unwrap_or_default();
         let key = unhex("confirmation_key", &v.confirmation_key)?;
@@ -104,7 +112,11 @@ impl Protection {
     fn check_private(&self, given_hex: &str, body_hex: &str) -> Check {
         let given = unhex("private message", given_hex)?;
         let msg = MlsMessage::from_bytes(&given).map_err(ctx("decode private"))?;
-        expect("re-encoded private", &msg.to_bytes().map_err(ctx("encode"))?, given_hex)?;
+        expect(
+            "re-encoded private",
+            &msg.to_bytes().map_err(ctx("encode"))?,
+            given_hex,
+        )?;
         let MlsMessage::Private(msg) = msg else {
             return Err("not a private message".into());
         };
@@ -124,7 +136,9 @@ impl Protection {
             8,
         )
         .map_err(ctx("protect private"))?;
-        let wire = MlsMessage::Private(fresh).to_bytes().map_err(ctx("encode"))?;
+        let wire = MlsMessage::Private(fresh)
+            .to_bytes()
+            .map_err(ctx("encode"))?;
         let Ok(MlsMessage::Private(back)) = MlsMessage::from_bytes(&wire) else {
             return Err("fresh private message does not decode".into());
         };
@@ -139,7 +153,11 @@ impl Protection {
     fn check_public(&self, given_hex: &str, body_hex: &str) -> Check {
         let given = unhex("public message", given_hex)?;
         let msg = MlsMessage::from_bytes(&given).map_err(ctx("decode public"))?;
-        expect("re-encoded public", &msg.to_bytes().map_err(ctx("encode"))?, given_hex)?;
+        expect(
+            "re-encoded public",
+            &msg.to_bytes().map_err(ctx("encode"))?,
+            given_hex,
+        )?;
         let MlsMessage::Public(msg) = msg else {
             return Err("not a public message".into());
         };
@@ -208,11 +226,16 @@ pub fn run_message_protection(path: &Path) -> Result<VectorReport, VectorError> 
             sender_data_secret: unhex("sender_data_secret", &v.sender_data_secret)?,
             membership_key: unhex("membership_key", &v.membership_key)?,
         };
-        p.check_private(&v.proposal_priv, &v.proposal).map_err(ctx("proposal"))?;
-        p.check_private(&v.commit_priv, &v.commit).map_err(ctx("commit"))?;
-        p.check_private(&v.application_priv, &v.application).map_err(ctx("application"))?;
-        p.check_public(&v.proposal_pub, &v.proposal).map_err(ctx("proposal"))?;
-        p.check_public(&v.commit_pub, &v.commit).map_err(ctx("commit"))?;
+        p.check_private(&v.proposal_priv, &v.proposal)
+            .map_err(ctx("proposal"))?;
+        p.check_private(&v.commit_priv, &v.commit)
+            .map_err(ctx("commit"))?;
+        p.check_private(&v.application_priv, &v.application)
+            .map_err(ctx("application"))?;
+        p.check_public(&v.proposal_pub, &v.proposal)
+            .map_err(ctx("proposal"))?;
+        p.check_public(&v.commit_pub, &v.commit)
+            .map_err(ctx("commit"))?;
 
         let app = FramedContent {
             group_id: p.gc.group_id.clone(),
@@ -254,7 +277,11 @@ pub fn run_welcome(path: &Path) -> Result<VectorReport, VectorError> {
         };
         let w_bytes = unhex("welcome", &v.welcome)?;
         let msg = MlsMessage::from_bytes(&w_bytes).map_err(ctx("welcome"))?;
-        expect("re-encoded welcome", &msg.to_bytes().map_err(ctx("encode"))?, &v.welcome)?;
+        expect(
+            "re-encoded welcome",
+            &msg.to_bytes().map_err(ctx("encode"))?,
+            &v.welcome,
+        )?;
         let MlsMessage::Welcome(welcome) = msg else {
             return Err("welcome is not a Welcome message".into());
         };
@@ -271,11 +298,14 @@ pub fn run_welcome(path: &Path) -> Result<VectorReport, VectorError> {
         if joined.group_info.group_context.cipher_suite != 1 {
             return Err("group info suite".into());
         }
-        let mut tampered = welcome.clone();
+        let mut tampered = welcome;
         if let Some(b) = tampered.encrypted_group_info.last_mut() {
             *b ^= 1;
         }
-        if tampered.join(&kp, &init, |_| None, |_| Some(signer)).is_ok() {
+        if tampered
+            .join(&kp, &init, |_| None, |_| Some(signer))
+            .is_ok()
+        {
             return Err("tampered welcome accepted".into());
         }
         Ok(())

@@ -62,7 +62,11 @@ pub fn run_secret_tree(path: &Path) -> Result<VectorReport, VectorError> {
             for g in generations {
                 for (ty, want_key, want_nonce) in [
                     (RatchetType::Handshake, &g.handshake_key, &g.handshake_nonce),
-                    (RatchetType::Application, &g.application_key, &g.application_nonce),
+                    (
+                        RatchetType::Application,
+                        &g.application_key,
+                        &g.application_nonce,
+                    ),
                 ] {
                     let key = tree
                         .key(LeafIndex(leaf), ty, g.generation)
@@ -145,32 +149,56 @@ pub fn run_key_schedule(path: &Path) -> Result<VectorReport, VectorError> {
                 ("joiner_secret", joiner.expose_secret(), &e.joiner_secret),
                 ("welcome_secret", s.welcome_secret(), &e.welcome_secret),
                 ("init_secret", s.init_secret(), &e.init_secret),
-                ("sender_data_secret", s.sender_data_secret(), &e.sender_data_secret),
-                ("encryption_secret", s.encryption_secret(), &e.encryption_secret),
+                (
+                    "sender_data_secret",
+                    s.sender_data_secret(),
+                    &e.sender_data_secret,
+                ),
+                (
+                    "encryption_secret",
+                    s.encryption_secret(),
+                    &e.encryption_secret,
+                ),
                 ("exporter_secret", s.exporter_secret(), &e.exporter_secret),
-                ("epoch_authenticator", s.epoch_authenticator(), &e.epoch_authenticator),
+                (
+                    "epoch_authenticator",
+                    s.epoch_authenticator(),
+                    &e.epoch_authenticator,
+                ),
                 ("external_secret", s.external_secret(), &e.external_secret),
-                ("confirmation_key", s.confirmation_key(), &e.confirmation_key),
+                (
+                    "confirmation_key",
+                    s.confirmation_key(),
+                    &e.confirmation_key,
+                ),
                 ("membership_key", s.membership_key(), &e.membership_key),
                 ("resumption_psk", s.resumption_psk(), &e.resumption_psk),
             ];
             for (name, got, want) in checks {
                 at(name, expect(name, got, want))?;
             }
-            let welcome = JoinerSecret::new(
-                hash_secret(joiner.expose_secret()).map_err(ctx("joiner"))?,
-            )
-            .welcome_secret(&unhex("psk_secret", &e.psk_secret)?)
-            .map_err(ctx("welcome"))?;
-            at("joiner path", expect("welcome_secret", welcome.expose_secret(), &e.welcome_secret))?;
+            let welcome =
+                JoinerSecret::new(hash_secret(joiner.expose_secret()).map_err(ctx("joiner"))?)
+                    .welcome_secret(&unhex("psk_secret", &e.psk_secret)?)
+                    .map_err(ctx("welcome"))?;
+            at(
+                "joiner path",
+                expect("welcome_secret", welcome.expose_secret(), &e.welcome_secret),
+            )?;
             // The label is used as its ASCII characters, the context hex-decoded.
             let x = &e.exporter;
             let exported = s
                 .export(&x.label, &unhex("exporter.context", &x.context)?, x.length)
                 .map_err(ctx("export"))?;
-            at("exporter", expect("exporter.secret", exported.expose_secret(), &x.secret))?;
+            at(
+                "exporter",
+                expect("exporter.secret", exported.expose_secret(), &x.secret),
+            )?;
             let external = s.external_public_key().map_err(ctx("external key"))?;
-            at("external_pub", expect("external_pub", external.as_bytes(), &e.external_pub))?;
+            at(
+                "external_pub",
+                expect("external_pub", external.as_bytes(), &e.external_pub),
+            )?;
         }
         Ok(())
     })
