@@ -146,6 +146,8 @@ impl Policy {
             || self.residency.artifact_regions.is_empty();
         let mut e2ee_denied = false;
         let mut denied_any = false;
+        // The first rule that denied a better route: it shaped the decision.
+        let mut denied_by: Option<&str> = None;
         for route in [Route::RcsE2ee, Route::EncryptedPush, Route::RcsPlain, Route::SmsLink] {
             if !input.facts.available(route) {
                 continue;
@@ -161,6 +163,9 @@ impl Policy {
             let needs_link = needs_link(treatment, input.classification);
             if treatment == Treatment::Denied || (needs_link && !artifacts_ok) {
                 denied_any = true;
+                if treatment == Treatment::Denied && denied_by.is_none() {
+                    denied_by = rule.map(|r| r.name.as_str());
+                }
                 e2ee_denied |= route == Route::RcsE2ee;
                 continue;
             }
@@ -178,7 +183,7 @@ impl Policy {
                 fallback_reason,
                 indicator: indicator(route, input.facts),
                 explanation: explain(route, treatment, sensitivity, fallback_reason),
-                rule: rule.map(|r| r.name.clone()),
+                rule: rule.map(|r| r.name.as_str()).or(denied_by).map(str::to_owned),
                 severity: input.severity,
             };
         }
@@ -189,7 +194,9 @@ impl Policy {
                 "Not sent, because this alert needs a secure link and artifacts may not be stored \
                  in the link gateway's region."
             };
-            return blocked(input.severity, FallbackReason::PolicyBlocked, why);
+            let mut d = blocked(input.severity, FallbackReason::PolicyBlocked, why);
+            d.rule = denied_by.map(str::to_owned);
+            return d;
         }
         let reason = input
             .facts

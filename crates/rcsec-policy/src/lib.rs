@@ -52,6 +52,8 @@ pub mod fuzzing;
 mod policy;
 mod redact;
 mod route;
+#[doc(hidden)]
+pub mod synthetic;
 
 pub use classify::{Classification, Classifier, Confidence, Finding, FindingKind, Sensitivity};
 pub use decision::{Action, Decision, DecisionInput};
