@@ -10,6 +10,8 @@
 //! # Modules
 //! - [`alert`]: the normalised alert every source is translated into.
 //! - [`ingest`]: decoders for alert sources (Prometheus Alertmanager webhook v4).
+//! - [`message`]: the outbound message, shaped for its route.
+//! - [`outbox`]: the durable queue every message passes through before it is sent.
 
 #![forbid(unsafe_code)]
 
@@ -17,5 +19,9 @@ pub mod alert;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod ingest;
+pub mod message;
+pub mod outbox;
 
 pub use alert::{Alert, AlertStatus, Artifact};
+pub use message::{ActionKind, MessageBody, MessageId, OutboundMessage};
+pub use outbox::{Claim, MemoryOutbox, Outbox, OutboxError, OutboxState, OutboxStatus};

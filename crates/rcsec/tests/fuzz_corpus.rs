@@ -8,8 +8,13 @@ use std::path::Path;
 fn replay(target: &str, check: fn(&[u8])) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
     let mut seen = 0;
-    for dir in [root.join("corpus").join(target), root.join("artifacts").join(target)] {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+    for dir in [
+        root.join("corpus").join(target),
+        root.join("artifacts").join(target),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries {
             let path = entry.unwrap().path();
             let data = std::fs::read(&path).unwrap();

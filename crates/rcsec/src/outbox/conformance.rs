@@ -1,0 +1,288 @@
+//! Conformance suite every [`Outbox`] adapter runs unchanged.
+//!
+//! ```text
+//! // tests/conformance.rs of a store crate
+//! rcsec::outbox_tests!(|| MyOutbox::open_for_tests());
+//! ```
+//! The argument is called once per test and must return an empty outbox. Each expanded test is
+//! a plain `#[test]` on a multi-threaded tokio runtime this crate provides.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::missing_panics_doc,
+    reason = "test suite"
+)]
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rcsec_capability::Route;
+use rcsec_core::{AlertId, Msisdn, Redacted, Timestamp};
+use tokio::sync::Barrier;
+
+use super::{Outbox, OutboxError, OutboxState};
+use crate::message::{ActionKind, MessageBody, MessageId, OutboundMessage};
+
+/// Runs a suite future on a fresh 4-worker runtime.
+pub fn block_on<F: Future<Output = ()>>(f: F) {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(f);
+}
+
+/// Expands one `#[test]` per outbox conformance check.
+#[macro_export]
+macro_rules! outbox_tests {
+    ($ctor:expr) => {
+        $crate::__outbox_tests!($ctor;
+            enqueue_is_idempotent_and_round_trips, claim_hands_each_message_out_once,
+            lease_expiry_returns_message, retry_reschedules, terminal_states_refuse_updates,
+            expiry_ends_unsent_messages, claims_oldest_first_and_respects_limit,
+            unknown_ids_are_not_found, concurrent_claim_race);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __outbox_tests {
+    ($ctor:expr; $($name:ident),*) => {
+        $(
+            #[test]
+            fn $name() {
+                let outbox: ::std::sync::Arc<dyn $crate::outbox::Outbox> =
+                    ::std::sync::Arc::new(($ctor)());
+                $crate::outbox::conformance::block_on(
+                    $crate::outbox::conformance::$name(outbox),
+                );
+            }
+        )*
+    };
+}
+
+const T0: Timestamp = Timestamp::from_secs(1_800_000_000);
+const LEASE: Duration = Duration::from_secs(30);
+
+/// A message with a distinct id, due at `T0`, expiring an hour later.
+pub fn message(n: u32) -> OutboundMessage {
+    OutboundMessage {
+        id: MessageId::new(format!("msg-{n}")).unwrap(),
+        alert: AlertId::new("c4a1b2d3e4f50617").unwrap(),
+        recipient: Msisdn::parse("+447700900123").unwrap(),
+        route: if n.is_multiple_of(2) {
+            Route::RcsPlain
+        } else {
+            Route::SmsLink
+        },
+        body: if n.is_multiple_of(2) {
+            MessageBody::Text {
+                text: Redacted::new("text", format!("alert {n}: [redacted aws_access_key]")),
+                actions: vec![ActionKind::Acknowledge, ActionKind::TakeOwnership],
+            }
+        } else {
+            MessageBody::Sms {
+                text: Redacted::new("text", format!("P1 alert {n}: https://x.test/l/t")),
+            }
+        },
+        created_at: T0,
+        expires_at: T0.saturating_add(Duration::from_secs(3_600)),
+    }
+}
+
+fn at(secs: u64) -> Timestamp {
+    T0.saturating_add(Duration::from_secs(secs))
+}
+
+/// Enqueue twice keeps one copy; the claimed message equals the enqueued one.
+pub async fn enqueue_is_idempotent_and_round_trips(o: Arc<dyn Outbox>) {
+    let m = message(0);
+    assert!(o.enqueue(&m, T0).await.unwrap());
+    assert!(!o.enqueue(&m, T0).await.unwrap());
+    assert_eq!(o.depth().await.unwrap(), 1);
+    let status = o.status(&m.id, T0).await.unwrap().unwrap();
+    assert_eq!((status.state, status.attempts), (OutboxState::Pending, 0));
+    let claims = o.claim_due(T0, LEASE, 10).await.unwrap();
+    assert_eq!(claims.len(), 1);
+    assert_eq!(claims[0].message, m);
+    assert_eq!(claims[0].attempt, 1);
+    assert_eq!(claims[0].lease_until, at(30));
+}
+
+/// A claimed message is not handed to anyone else while its lease lives.
+pub async fn claim_hands_each_message_out_once(o: Arc<dyn Outbox>) {
+    o.enqueue(&message(0), T0).await.unwrap();
+    assert_eq!(o.claim_due(T0, LEASE, 10).await.unwrap().len(), 1);
+    assert!(o.claim_due(at(1), LEASE, 10).await.unwrap().is_empty());
+    assert_eq!(
+        o.status(&message(0).id, at(1))
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        OutboxState::InFlight
+    );
+    assert_eq!(o.depth().await.unwrap(), 1);
+}
+
+/// A worker that dies leaves its lease to run out; the next claim gets attempt 2.
+pub async fn lease_expiry_returns_message(o: Arc<dyn Outbox>) {
+    o.enqueue(&message(0), T0).await.unwrap();
+    o.claim_due(T0, LEASE, 10).await.unwrap();
+    assert!(o.claim_due(at(29), LEASE, 10).await.unwrap().is_empty());
+    let again = o.claim_due(at(30), LEASE, 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempt, 2);
+    o.mark_sent(&message(0).id, "loopback", "d-1", at(31))
+        .await
+        .unwrap();
+    let status = o.status(&message(0).id, at(31)).await.unwrap().unwrap();
+    assert_eq!(status.state, OutboxState::Sent);
+    assert_eq!(status.provider.as_deref(), Some("loopback"));
+    assert_eq!(status.delivery_id.as_deref(), Some("d-1"));
+    assert_eq!(o.depth().await.unwrap(), 0);
+}
+
+/// A transient failure puts the message back, due at the given time, with the reason kept.
+pub async fn retry_reschedules(o: Arc<dyn Outbox>) {
+    let id = message(0).id;
+    o.enqueue(&message(0), T0).await.unwrap();
+    o.claim_due(T0, LEASE, 10).await.unwrap();
+    o.mark_retry(&id, at(10), "provider_unavailable")
+        .await
+        .unwrap();
+    let status = o.status(&id, at(1)).await.unwrap().unwrap();
+    assert_eq!(status.state, OutboxState::Pending);
+    assert_eq!(status.next_attempt_at, at(10));
+    assert_eq!(status.last_error.as_deref(), Some("provider_unavailable"));
+    assert!(o.claim_due(at(9), LEASE, 10).await.unwrap().is_empty());
+    let claims = o.claim_due(at(10), LEASE, 10).await.unwrap();
+    assert_eq!(claims.len(), 1);
+    assert_eq!(claims[0].attempt, 2);
+}
+
+/// Sent, failed and expired are final.
+pub async fn terminal_states_refuse_updates(o: Arc<dyn Outbox>) {
+    for n in 0..2 {
+        o.enqueue(&message(n), T0).await.unwrap();
+    }
+    o.claim_due(T0, LEASE, 10).await.unwrap();
+    o.mark_sent(&message(0).id, "p", "d", T0).await.unwrap();
+    o.mark_failed(&message(1).id, "rejected", T0).await.unwrap();
+    for n in 0..2 {
+        let id = message(n).id;
+        assert!(matches!(
+            o.mark_failed(&id, "x", T0).await,
+            Err(OutboxError::AlreadyTerminal)
+        ));
+        assert!(matches!(
+            o.mark_retry(&id, T0, "x").await,
+            Err(OutboxError::AlreadyTerminal)
+        ));
+        assert!(matches!(
+            o.mark_sent(&id, "p", "d", T0).await,
+            Err(OutboxError::AlreadyTerminal)
+        ));
+    }
+    assert_eq!(
+        o.status(&message(1).id, T0).await.unwrap().unwrap().state,
+        OutboxState::Failed
+    );
+    assert!(o.claim_due(at(1_000), LEASE, 10).await.unwrap().is_empty());
+    assert!(o.expire_due(at(7_200)).await.unwrap().is_empty());
+    assert_eq!(o.depth().await.unwrap(), 0);
+}
+
+/// A message not sent before `expires_at` is never claimed and ends expired.
+pub async fn expiry_ends_unsent_messages(o: Arc<dyn Outbox>) {
+    for n in 0..3 {
+        o.enqueue(&message(n), T0).await.unwrap();
+    }
+    o.claim_due(T0, LEASE, 1).await.unwrap();
+    o.mark_sent(&message(0).id, "p", "d", T0).await.unwrap();
+    assert!(o.claim_due(at(3_600), LEASE, 10).await.unwrap().is_empty());
+    let expired = o.expire_due(at(3_600)).await.unwrap();
+    assert_eq!(expired, vec![message(1).id, message(2).id]);
+    assert_eq!(
+        o.status(&message(2).id, at(3_600))
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        OutboxState::Expired
+    );
+    assert!(o.expire_due(at(3_601)).await.unwrap().is_empty());
+    assert_eq!(o.depth().await.unwrap(), 0);
+}
+
+/// Oldest due first, at most `limit` per claim.
+pub async fn claims_oldest_first_and_respects_limit(o: Arc<dyn Outbox>) {
+    for n in 0..5 {
+        o.enqueue(&message(n), at(u64::from(n))).await.unwrap();
+    }
+    let first: Vec<_> = o
+        .claim_due(at(10), LEASE, 2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.message.id)
+        .collect();
+    assert_eq!(first, vec![message(0).id, message(1).id]);
+    let rest: Vec<_> = o
+        .claim_due(at(10), LEASE, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.message.id)
+        .collect();
+    assert_eq!(rest, vec![message(2).id, message(3).id, message(4).id]);
+    assert!(o.claim_due(at(4), LEASE, 10).await.unwrap().is_empty());
+}
+
+/// Updates of ids never enqueued are typed errors.
+pub async fn unknown_ids_are_not_found(o: Arc<dyn Outbox>) {
+    let id = MessageId::new("never-enqueued").unwrap();
+    assert!(o.status(&id, T0).await.unwrap().is_none());
+    assert!(matches!(
+        o.mark_sent(&id, "p", "d", T0).await,
+        Err(OutboxError::NotFound)
+    ));
+    assert!(matches!(
+        o.mark_retry(&id, T0, "x").await,
+        Err(OutboxError::NotFound)
+    ));
+    assert!(matches!(
+        o.mark_failed(&id, "x", T0).await,
+        Err(OutboxError::NotFound)
+    ));
+}
+
+/// 64 workers claim at once, 50 rounds: each message goes to exactly one of them.
+pub async fn concurrent_claim_race(o: Arc<dyn Outbox>) {
+    for round in 0..50u32 {
+        let m = message(1_000 + round);
+        o.enqueue(&m, T0).await.unwrap();
+        let barrier = Arc::new(Barrier::new(64));
+        let tasks: Vec<_> = (0..64)
+            .map(|_| {
+                let (o, barrier) = (Arc::clone(&o), Arc::clone(&barrier));
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    o.claim_due(T0, LEASE, 1).await.unwrap().len()
+                })
+            })
+            .collect();
+        let mut winners = 0;
+        for t in tasks {
+            winners += t.await.unwrap();
+        }
+        assert_eq!(
+            winners, 1,
+            "round {round}: {winners} workers claimed one message"
+        );
+        o.mark_sent(&m.id, "p", "d", T0).await.unwrap();
+    }
+}

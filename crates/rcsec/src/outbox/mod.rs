@@ -1,0 +1,191 @@
+//! The outbox: every outbound message is stored before it is sent.
+//!
+//! Sending is a two-step protocol so that a crash between "decided to send" and "provider
+//! accepted" loses nothing and sends nothing twice:
+//!
+//! 1. [`Outbox::enqueue`] stores the message (idempotent on its [`MessageId`]).
+//! 2. A worker [`Outbox::claim_due`]s messages under a lease, sends each with its id as the
+//!    provider's idempotency key, and records the outcome ([`Outbox::mark_sent`],
+//!    [`Outbox::mark_retry`], [`Outbox::mark_failed`]).
+//!
+//! A worker that dies mid-send leaves its claim to expire; the message is claimed again and
+//! re-sent under the same id, which the provider de-duplicates. Messages past their
+//! `expires_at` end [`OutboxState::Expired`] instead of being sent late. Every message ends in
+//! exactly one terminal state: sent, failed or expired.
+
+mod memory;
+
+#[cfg(any(test, feature = "test-utils"))]
+#[doc(hidden)]
+pub mod conformance;
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rcsec_core::Timestamp;
+
+pub use memory::MemoryOutbox;
+
+use crate::message::{MessageId, OutboundMessage};
+
+/// Where a message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    /// Waiting for its next attempt (new, or after a transient failure).
+    Pending,
+    /// Claimed by a worker whose lease has not yet run out.
+    InFlight,
+    /// A provider accepted it (terminal).
+    Sent,
+    /// Gave up: permanent error or attempts exhausted (terminal, audited).
+    Failed,
+    /// Not sent before `expires_at` (terminal, audited).
+    Expired,
+}
+
+impl OutboxState {
+    /// Whether the message will never be attempted again.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Sent | Self::Failed | Self::Expired)
+    }
+
+    /// Stable snake-case name (`pending`, `in_flight`, ...), as stores persist it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::InFlight => "in_flight",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// The inverse of [`OutboxState::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::InFlight,
+            Self::Sent,
+            Self::Failed,
+            Self::Expired,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == s)
+    }
+}
+
+/// A message handed to one worker until `lease_until`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// The message.
+    pub message: OutboundMessage,
+    /// 1 for the first attempt, incremented by every claim.
+    pub attempt: u32,
+    /// Until when no other worker will be handed this message.
+    pub lease_until: Timestamp,
+}
+
+/// What the outbox knows about one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxStatus {
+    /// Current state ([`OutboxState::InFlight`] only while a lease is live).
+    pub state: OutboxState,
+    /// Claims so far.
+    pub attempts: u32,
+    /// Earliest time of the next attempt (for pending messages).
+    pub next_attempt_at: Timestamp,
+    /// The provider that accepted it, once sent.
+    pub provider: Option<String>,
+    /// The provider's delivery id, once sent.
+    pub delivery_id: Option<String>,
+    /// A short reason code for the last failure (`rate_limited`, `provider_unavailable`, ...);
+    /// never message content.
+    pub last_error: Option<String>,
+}
+
+/// Why an outbox operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OutboxError {
+    /// No message with this id.
+    #[error("no such outbox message")]
+    NotFound,
+    /// The message is already terminal (sent, failed or expired); the update was not applied.
+    #[error("outbox message is already in a terminal state")]
+    AlreadyTerminal,
+    /// The backend failed (connection, constraint, full disk); nothing was half-written.
+    #[error("outbox backend failed")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Durable queue of outbound messages.
+///
+/// # Contract
+/// Implementations must guarantee, across processes sharing the same backend:
+/// - `enqueue` is idempotent: a second enqueue of the same id changes nothing and returns
+///   `false`.
+/// - `claim_due` hands each due message to exactly one caller until its lease runs out; due
+///   means pending with `next_attempt_at <= now`, or in flight with an expired lease, and not
+///   yet expired. Messages are claimed oldest `next_attempt_at` first.
+/// - State changes after a terminal state are refused with [`OutboxError::AlreadyTerminal`].
+/// - An acknowledged call is durable: it survives a crash of the process right after it.
+///
+/// `rcsec::outbox_tests!(constructor)` (feature `test-utils`) checks these.
+#[async_trait]
+pub trait Outbox: Send + Sync + fmt::Debug + 'static {
+    /// Stores `message` as pending, due at once. Returns `false` if the id was already stored.
+    async fn enqueue(&self, message: &OutboundMessage, now: Timestamp)
+    -> Result<bool, OutboxError>;
+
+    /// Claims up to `limit` due messages for `lease`, incrementing their attempt counts.
+    async fn claim_due(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<Claim>, OutboxError>;
+
+    /// Records that `provider` accepted the message (terminal).
+    async fn mark_sent(
+        &self,
+        id: &MessageId,
+        provider: &str,
+        delivery_id: &str,
+        now: Timestamp,
+    ) -> Result<(), OutboxError>;
+
+    /// Returns the message to pending, due at `next_attempt_at`, after a transient failure.
+    async fn mark_retry(
+        &self,
+        id: &MessageId,
+        next_attempt_at: Timestamp,
+        reason: &str,
+    ) -> Result<(), OutboxError>;
+
+    /// Gives up on the message (terminal).
+    async fn mark_failed(
+        &self,
+        id: &MessageId,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), OutboxError>;
+
+    /// Moves every non-terminal message whose `expires_at <= now` to expired and returns their
+    /// ids, so the caller can audit each.
+    async fn expire_due(&self, now: Timestamp) -> Result<Vec<MessageId>, OutboxError>;
+
+    /// The status of one message, or `None` if unknown.
+    async fn status(
+        &self,
+        id: &MessageId,
+        now: Timestamp,
+    ) -> Result<Option<OutboxStatus>, OutboxError>;
+
+    /// Number of non-terminal messages (the `outbox depth` metric).
+    async fn depth(&self) -> Result<usize, OutboxError>;
+}
+
+#[cfg(test)]
+fn _obj_safe(_: &dyn Outbox) {}
