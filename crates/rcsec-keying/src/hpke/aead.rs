@@ -4,6 +4,7 @@ use std::fmt;
 
 use aes_gcm::aead::AeadInOut;
 use aes_gcm::{Aes128Gcm, Aes256Gcm, KeyInit};
+use zeroize::Zeroize;
 
 use super::HpkeError;
 
@@ -85,17 +86,29 @@ impl Cipher {
         aad: &[u8],
         pt: &[u8],
     ) -> Result<Vec<u8>, HpkeError> {
+        if matches!(self, Self::ExportOnly) {
+            return Err(HpkeError::ExportOnly);
+        }
         let mut out = Vec::with_capacity(pt.len().saturating_add(TAG_LEN));
         out.extend_from_slice(pt);
         let nonce = nonce.into();
-        let tag = match self {
+        let sealed = match self {
             Self::Aes128(c) => c.encrypt_inout_detached(nonce, aad, out.as_mut_slice().into()),
             Self::Aes256(c) => c.encrypt_inout_detached(nonce, aad, out.as_mut_slice().into()),
-            Self::ExportOnly => return Err(HpkeError::ExportOnly),
+            Self::ExportOnly => Err(aes_gcm::Error),
+        };
+        match sealed {
+            Ok(tag) => {
+                out.extend_from_slice(&tag);
+                Ok(out)
+            }
+            Err(_) => {
+                // Refused before encrypting (input beyond AES-GCM's limits): the buffer still
+                // holds the plaintext.
+                out.zeroize();
+                Err(HpkeError::SealFailed)
+            }
         }
-        .map_err(|_| HpkeError::SealFailed)?;
-        out.extend_from_slice(&tag);
-        Ok(out)
     }
 
     /// `Open(key, nonce, aad, ct)`: the plaintext, or the opaque [`HpkeError::OpenFailed`].
