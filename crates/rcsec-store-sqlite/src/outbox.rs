@@ -1,0 +1,307 @@
+//! [`SqliteOutbox`]: the pipeline's durable queue, claimed under leases.
+//!
+//! `claim_due` selects due rows and marks them in flight (attempt + 1, lease) in one `BEGIN
+//! IMMEDIATE` transaction, so across every process on the file each due message goes to one
+//! worker per lease. A row whose stored message no longer decodes stops the claim with
+//! [`SqliteError::CorruptMessage`] naming its id, and nothing is claimed; `mark_failed` on
+//! that id (which does not decode the message) takes it out of the queue.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rcsec::message::{MessageId, OutboundMessage};
+use rcsec::{Claim, Outbox, OutboxError, OutboxState, OutboxStatus};
+use rcsec_core::Timestamp;
+use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
+
+use crate::convert::{count, from_ts, ts};
+use crate::{SqliteError, SqliteStore};
+
+const TABLE: &str = "outbox";
+
+/// An [`Outbox`] in the `outbox` table of a [`SqliteStore`].
+#[derive(Debug, Clone)]
+pub struct SqliteOutbox {
+    store: SqliteStore,
+}
+
+impl SqliteOutbox {
+    /// The outbox of `store`.
+    pub fn new(store: SqliteStore) -> Self {
+        Self { store }
+    }
+
+    /// An outbox on a fresh temporary database (see [`SqliteStore::open_temporary`]).
+    ///
+    /// # Errors
+    /// As [`SqliteStore::open_temporary`].
+    pub fn open_temporary() -> Result<Self, SqliteError> {
+        SqliteStore::open_temporary().map(Self::new)
+    }
+}
+
+fn corrupt(what: &'static str) -> SqliteError {
+    SqliteError::CorruptRow { table: TABLE, what }
+}
+
+fn state(raw: &str) -> Result<OutboxState, SqliteError> {
+    OutboxState::parse(raw).ok_or(corrupt("state"))
+}
+
+fn claim_due(
+    conn: &mut Connection,
+    now: Timestamp,
+    lease: Duration,
+    limit: usize,
+) -> Result<Vec<Claim>, SqliteError> {
+    let lease_until = now.saturating_add(lease);
+    let (now_ms, lease_ms) = (ts(now)?, ts(lease_until)?);
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let due: Vec<(i64, String, Vec<u8>, i64)> = tx
+        .prepare_cached(
+            "SELECT seq, message_id, message, attempts FROM outbox \
+             WHERE expires_at > ?1 AND ( \
+                 (state = 'pending' AND next_attempt_at <= ?1) \
+                 OR (state = 'in_flight' AND lease_until <= ?1)) \
+             ORDER BY next_attempt_at, seq LIMIT ?2",
+        )?
+        .query_map(params![now_ms, limit], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut claims = Vec::with_capacity(due.len());
+    {
+        let mut mark = tx.prepare_cached(
+            "UPDATE outbox SET state = 'in_flight', attempts = ?2, lease_until = ?3 \
+             WHERE seq = ?1",
+        )?;
+        for (seq, id, bytes, attempts) in due {
+            // On a corrupt row the transaction is dropped: nothing of this claim is applied.
+            let message = OutboundMessage::decode(&bytes)
+                .map_err(|source| SqliteError::CorruptMessage { id, source })?;
+            let attempt = count::<u32>(attempts, TABLE, "attempts")?
+                .checked_add(1)
+                .ok_or(corrupt("attempts"))?;
+            mark.execute(params![seq, attempt, lease_ms])?;
+            claims.push(Claim {
+                message,
+                attempt,
+                lease_until,
+            });
+        }
+    }
+    tx.commit()?;
+    Ok(claims)
+}
+
+/// Applies `update` (SQL with `?1` = message id and further parameters) to a non-terminal
+/// message, inside one transaction with the state check.
+fn transition(
+    conn: &mut Connection,
+    id: &str,
+    update: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> Result<Result<(), OutboxError>, SqliteError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let current: Option<String> = tx
+        .prepare_cached("SELECT state FROM outbox WHERE message_id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    let Some(current) = current else {
+        return Ok(Err(OutboxError::NotFound));
+    };
+    if state(&current)?.is_terminal() {
+        return Ok(Err(OutboxError::AlreadyTerminal));
+    }
+    let mut all: Vec<&dyn rusqlite::ToSql> = vec![&id];
+    all.extend_from_slice(params);
+    tx.execute(update, all.as_slice())?;
+    tx.commit()?;
+    Ok(Ok(()))
+}
+
+fn status(conn: &Connection, id: &str, now: Timestamp) -> Result<Option<OutboxStatus>, SqliteError> {
+    type Row = (String, i64, i64, i64, Option<String>, Option<String>, Option<String>);
+    let row: Option<Row> = conn
+        .prepare_cached(
+            "SELECT state, attempts, next_attempt_at, lease_until, provider, delivery_id, \
+             last_error FROM outbox WHERE message_id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })
+        .optional()?;
+    let Some((raw, attempts, next, lease, provider, delivery_id, last_error)) = row else {
+        return Ok(None);
+    };
+    let mut state = state(&raw)?;
+    // An in-flight message whose lease ran out is pending again, as a reader sees it.
+    if state == OutboxState::InFlight && from_ts(lease, TABLE, "lease_until")? <= now {
+        state = OutboxState::Pending;
+    }
+    Ok(Some(OutboxStatus {
+        state,
+        attempts: count(attempts, TABLE, "attempts")?,
+        next_attempt_at: from_ts(next, TABLE, "next_attempt_at")?,
+        provider,
+        delivery_id,
+        last_error,
+    }))
+}
+
+fn expire_due(conn: &mut Connection, now: i64) -> Result<Vec<MessageId>, SqliteError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut expired: Vec<(i64, String)> = tx
+        .prepare_cached(
+            "UPDATE outbox SET state = 'expired' \
+             WHERE state IN ('pending', 'in_flight') AND expires_at <= ?1 \
+             RETURNING seq, message_id",
+        )?
+        .query_map([now], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    tx.commit()?;
+    expired.sort_unstable();
+    expired
+        .into_iter()
+        .map(|(_, id)| MessageId::new(id).map_err(|_| corrupt("message_id")))
+        .collect()
+}
+
+#[async_trait]
+impl Outbox for SqliteOutbox {
+    async fn enqueue(
+        &self,
+        message: &OutboundMessage,
+        now: Timestamp,
+    ) -> Result<bool, OutboxError> {
+        let (id, bytes) = (message.id.as_str().to_owned(), message.encode());
+        let (expires_at, now) = (ts(message.expires_at)?, ts(now)?);
+        Ok(self
+            .store
+            .write(move |conn| {
+                let n = conn
+                    .prepare_cached(
+                        "INSERT INTO outbox (message_id, message, expires_at, state, attempts, \
+                         next_attempt_at, lease_until) VALUES (?1, ?2, ?3, 'pending', 0, ?4, 0) \
+                         ON CONFLICT (message_id) DO NOTHING",
+                    )?
+                    .execute(params![id, bytes, expires_at, now])?;
+                Ok(n == 1)
+            })
+            .await?)
+    }
+
+    async fn claim_due(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<Claim>, OutboxError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .store
+            .write(move |conn| claim_due(conn, now, lease, limit))
+            .await?)
+    }
+
+    async fn mark_sent(
+        &self,
+        id: &MessageId,
+        provider: &str,
+        delivery_id: &str,
+        _now: Timestamp,
+    ) -> Result<(), OutboxError> {
+        let id = id.as_str().to_owned();
+        let (provider, delivery_id) = (provider.to_owned(), delivery_id.to_owned());
+        self.store
+            .write(move |conn| {
+                transition(
+                    conn,
+                    &id,
+                    "UPDATE outbox SET state = 'sent', provider = ?2, delivery_id = ?3 \
+                     WHERE message_id = ?1",
+                    &[&provider, &delivery_id],
+                )
+            })
+            .await?
+    }
+
+    async fn mark_retry(
+        &self,
+        id: &MessageId,
+        next_attempt_at: Timestamp,
+        reason: &str,
+    ) -> Result<(), OutboxError> {
+        let id = id.as_str().to_owned();
+        let (next, reason) = (ts(next_attempt_at)?, reason.to_owned());
+        self.store
+            .write(move |conn| {
+                transition(
+                    conn,
+                    &id,
+                    "UPDATE outbox SET state = 'pending', next_attempt_at = ?2, \
+                     lease_until = 0, last_error = ?3 WHERE message_id = ?1",
+                    &[&next, &reason],
+                )
+            })
+            .await?
+    }
+
+    async fn mark_failed(
+        &self,
+        id: &MessageId,
+        reason: &str,
+        _now: Timestamp,
+    ) -> Result<(), OutboxError> {
+        let (id, reason) = (id.as_str().to_owned(), reason.to_owned());
+        self.store
+            .write(move |conn| {
+                transition(
+                    conn,
+                    &id,
+                    "UPDATE outbox SET state = 'failed', last_error = ?2 WHERE message_id = ?1",
+                    &[&reason],
+                )
+            })
+            .await?
+    }
+
+    async fn expire_due(&self, now: Timestamp) -> Result<Vec<MessageId>, OutboxError> {
+        let now = ts(now)?;
+        Ok(self.store.write(move |conn| expire_due(conn, now)).await?)
+    }
+
+    async fn status(
+        &self,
+        id: &MessageId,
+        now: Timestamp,
+    ) -> Result<Option<OutboxStatus>, OutboxError> {
+        let id = id.as_str().to_owned();
+        Ok(self.store.read(move |conn| status(conn, &id, now)).await?)
+    }
+
+    async fn depth(&self) -> Result<usize, OutboxError> {
+        Ok(self
+            .store
+            .read(|conn| {
+                let n: i64 = conn.query_row(
+                    "SELECT count(*) FROM outbox WHERE state IN ('pending', 'in_flight')",
+                    [],
+                    |r| r.get(0),
+                )?;
+                count(n, TABLE, "count")
+            })
+            .await?)
+    }
+}
