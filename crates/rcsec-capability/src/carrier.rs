@@ -7,8 +7,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::capability::{Capability, ClientVersion, E2ee, Region, normalize_label};
+use crate::capability::{Capability, E2ee};
 use crate::error::CarrierMatrixError;
+use crate::hints::{ClientVersion, Region, normalize_label};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -4,10 +4,9 @@
 
 use rcsec_core::Timestamp;
 
-use crate::capability::{
-    Capability, Carrier, ClientHints, ClientVersion, E2ee, Reach, Region, Source,
-};
+use crate::capability::{Capability, E2ee, Reach, Source};
 use crate::carrier::CarrierMatrix;
+use crate::hints::{Carrier, ClientHints, ClientVersion, Region};
 
 /// Parses arbitrary bytes as a carrier matrix. Never panics; every error points inside the
 /// input; an accepted matrix never strengthens a capability.

@@ -75,6 +75,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod health;
+mod hints;
 mod metrics;
 mod pin;
 mod provider;
@@ -82,15 +83,14 @@ mod resolver;
 mod route;
 
 pub use cache::{CacheConfig, CapabilityCache, InsertOutcome, Resolution};
-pub use capability::{
-    Capability, Carrier, ClientHints, ClientVersion, E2ee, Features, Reach, Region, Source,
-};
+pub use capability::{Capability, E2ee, Features, Reach, Source};
 pub use carrier::{CarrierMatrix, Overrides};
 pub use error::{
     CapabilityError, CarrierMatrixError, ConfigError, FailureKind, HintError, OutageReport,
     ProviderFailure, StoreError, UnpinError,
 };
 pub use health::{BreakerConfig, BreakerState, CircuitBreaker, Permit};
+pub use hints::{Carrier, ClientHints, ClientVersion, Region};
 pub use metrics::{CapabilityMetrics, CountingMetrics, FallbackReason, NoopMetrics};
 pub use pin::{
     DowngradeDetected, MemoryPinStore, Pin, PinState, PinStore, UnpinRecord, UnpinRequest,

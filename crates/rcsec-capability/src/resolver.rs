@@ -7,14 +7,15 @@ use std::time::Duration;
 
 use rcsec_core::{Clock, Msisdn, Timestamp};
 
+pub use self::builder::ResolverBuilder;
 use crate::cache::single_flight::{self, Join, SingleFlight};
-use crate::cache::{CacheConfig, CapabilityCache, InsertOutcome, NumberKey, Resolution};
+use crate::cache::{CapabilityCache, InsertOutcome, NumberKey, Resolution};
 use crate::capability::{Capability, E2ee, Reach, Source};
 use crate::carrier::CarrierMatrix;
-use crate::error::{CapabilityError, ConfigError, FailureKind, OutageReport, UnpinError};
-use crate::health::{BreakerConfig, BreakerState, CircuitBreaker};
-use crate::metrics::{CapabilityMetrics, FallbackReason, NoopMetrics};
-use crate::pin::{self, MemoryPinStore, Pin, PinState, PinStore, UnpinRecord, UnpinRequest};
+use crate::error::{CapabilityError, FailureKind, OutageReport, UnpinError};
+use crate::health::{BreakerState, CircuitBreaker};
+use crate::metrics::{CapabilityMetrics, FallbackReason};
+use crate::pin::{self, Pin, PinState, PinStore, UnpinRecord, UnpinRequest};
 use crate::provider::CapabilityProvider;
 
 /// What a messaging provider told us about a message, as far as capability is concerned.
@@ -65,112 +66,6 @@ struct ProviderSlot {
     breaker: CircuitBreaker,
 }
 
-/// Builds a [`Resolver`].
-#[derive(Debug)]
-pub struct ResolverBuilder {
-    clock: Arc<dyn Clock>,
-    providers: Vec<(Arc<dyn CapabilityProvider>, Duration)>,
-    breaker: BreakerConfig,
-    cache: CacheConfig,
-    pins: Option<Arc<dyn PinStore>>,
-    matrix: CarrierMatrix,
-    metrics: Arc<dyn CapabilityMetrics>,
-}
-
-impl ResolverBuilder {
-    /// Starts a builder; every TTL, expiry and breaker cooldown reads `clock`.
-    pub fn new(clock: Arc<dyn Clock>) -> Self {
-        Self {
-            clock,
-            providers: Vec::new(),
-            breaker: BreakerConfig::default(),
-            cache: CacheConfig::default(),
-            pins: None,
-            matrix: CarrierMatrix::empty(),
-            metrics: Arc::new(NoopMetrics),
-        }
-    }
-
-    /// Appends a provider, tried after those added before it, with its own query timeout.
-    #[must_use]
-    pub fn provider(mut self, provider: Arc<dyn CapabilityProvider>, timeout: Duration) -> Self {
-        self.providers.push((provider, timeout));
-        self
-    }
-
-    /// The breaker configuration for every provider (default: 3 failures, 30 s).
-    #[must_use]
-    pub fn breaker(mut self, config: BreakerConfig) -> Self {
-        self.breaker = config;
-        self
-    }
-
-    /// Cache TTLs and size (default: [`CacheConfig::default`]).
-    #[must_use]
-    pub fn cache(mut self, config: CacheConfig) -> Self {
-        self.cache = config;
-        self
-    }
-
-    /// Where pins live. Default: a [`MemoryPinStore`], which forgets pins on restart — use a
-    /// durable store in production, or a restart silently resets downgrade detection.
-    #[must_use]
-    pub fn pins(mut self, store: Arc<dyn PinStore>) -> Self {
-        self.pins = Some(store);
-        self
-    }
-
-    /// Carrier and client overrides applied to every observation (default: none).
-    #[must_use]
-    pub fn carrier_matrix(mut self, matrix: CarrierMatrix) -> Self {
-        self.matrix = matrix;
-        self
-    }
-
-    /// The metrics sink (default: [`NoopMetrics`]).
-    #[must_use]
-    pub fn metrics(mut self, metrics: Arc<dyn CapabilityMetrics>) -> Self {
-        self.metrics = metrics;
-        self
-    }
-
-    /// Builds the resolver.
-    ///
-    /// # Errors
-    /// [`ConfigError::NoProviders`] without providers; [`ConfigError::ZeroTimeout`] for a zero
-    /// provider timeout.
-    pub fn build(self) -> Result<Resolver, ConfigError> {
-        if self.providers.is_empty() {
-            return Err(ConfigError::NoProviders);
-        }
-        let providers = self
-            .providers
-            .into_iter()
-            .map(|(provider, timeout)| {
-                if timeout.is_zero() {
-                    return Err(ConfigError::ZeroTimeout);
-                }
-                Ok(ProviderSlot {
-                    name: Arc::from(provider.name()),
-                    provider,
-                    timeout,
-                    breaker: CircuitBreaker::new(self.breaker),
-                })
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Resolver {
-            providers,
-            cache: CapabilityCache::new(self.cache),
-            flights: SingleFlight::new(),
-            pins: self.pins.unwrap_or_else(|| Arc::new(MemoryPinStore::new())),
-            matrix: self.matrix,
-            metrics: self.metrics,
-            clock: self.clock,
-            unpin_epoch: AtomicU64::new(0),
-        })
-    }
-}
-
 /// Resolves recipients to a [`Resolution`]: cached, single-flight, failing over across
 /// providers, adjusted by the carrier matrix, and checked against pins.
 ///
@@ -213,6 +108,15 @@ impl Resolver {
         if let Some(hit) = self.cache.get_key(key, self.clock.now()) {
             return Ok(hit);
         }
+        // Boxed so the hit path polls a small future; a miss costs microseconds anyway.
+        Box::pin(self.resolve_miss(number, key)).await
+    }
+
+    async fn resolve_miss(
+        &self,
+        number: &Msisdn,
+        key: NumberKey,
+    ) -> Result<Resolution, CapabilityError> {
         self.metrics.cache_miss();
         loop {
             match self.flights.join(key.0) {
@@ -497,5 +401,6 @@ impl fmt::Debug for Resolver {
     }
 }
 
+mod builder;
 #[cfg(test)]
 mod tests;

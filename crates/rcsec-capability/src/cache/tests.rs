@@ -4,8 +4,9 @@ use proptest::prelude::*;
 use rcsec_core::{Clock, ManualClock};
 
 use super::*;
-use crate::capability::{Capability, Carrier, E2ee, Reach, Source};
+use crate::capability::{Capability, E2ee, Reach, Source};
 use crate::carrier::Overrides;
+use crate::hints::Carrier;
 use crate::pin::PinState;
 
 const MIN: Duration = Duration::from_secs(60);
@@ -290,6 +291,25 @@ fn remove_and_shards() {
     assert!(c.get(&number(9), now).is_none());
     assert!(CapabilityCache::estimated_bytes_per_entry() > size_of::<Resolution>());
     assert!(format!("{c:?}").contains("len: 0"));
+}
+
+#[test]
+fn key_hashes_are_seeded_and_spread() {
+    let hash = |b: &KeyHasherBuilder, k: u64| b.hash_one(k);
+    let (a, b) = (KeyHasherBuilder::random(), KeyHasherBuilder::random());
+    assert_ne!(
+        hash(&a, 15_550_109_999),
+        hash(&b, 15_550_109_999),
+        "per-cache seeds"
+    );
+    // Consecutive numbers land in distinct buckets of a 2^14-bucket table almost always.
+    let buckets: std::collections::HashSet<u64> = (0..4_096u64)
+        .map(|k| hash(&a, 4_470_000_000 + k) & ((1 << 14) - 1))
+        .collect();
+    assert!(buckets.len() > 3_000, "{}", buckets.len());
+    let mut h = a.build_hasher();
+    h.write(b"0123456789");
+    assert_ne!(h.finish(), 0);
 }
 
 #[derive(Debug, Clone)]

@@ -1,7 +1,8 @@
 use rcsec_core::Timestamp;
 
 use super::*;
-use crate::capability::{Carrier, ClientHints, Reach, Source};
+use crate::capability::{Reach, Source};
+use crate::hints::{Carrier, ClientHints};
 
 const MATRIX: &str = r#"
 [[carrier]]

@@ -6,8 +6,9 @@ use rcsec_core::ManualClock;
 use tokio::sync::Semaphore;
 
 use super::*;
-use crate::capability::Carrier;
-use crate::error::StoreError;
+use crate::error::{ConfigError, StoreError};
+use crate::health::BreakerConfig;
+use crate::hints::Carrier;
 use crate::metrics::CountingMetrics;
 
 const MIN: Duration = Duration::from_secs(60);
