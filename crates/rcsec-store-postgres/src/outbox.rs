@@ -1,0 +1,299 @@
+//! [`PgOutbox`]: the durable outbound queue, shared by every worker of every replica.
+//!
+//! Claims are one statement: the due rows are picked `FOR UPDATE SKIP LOCKED` (a row another
+//! worker is claiming right now is skipped, not waited for) and moved in flight with a lease
+//! (`lease_until`) in the same `UPDATE`. A row committed in flight by another worker is no
+//! longer due when re-checked, so each message goes to exactly one worker per lease. A worker
+//! that dies leaves its lease to run out; the message is then due again and goes out under
+//! the same id, which the provider de-duplicates.
+//!
+//! The stored body is the message's versioned storage codec
+//! ([`OutboundMessage::encode`]); it holds the recipient and the text because the worker
+//! must send them. It never appears in an error.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rcsec::outbox::{Claim, Outbox, OutboxError, OutboxState, OutboxStatus};
+use rcsec::{MessageId, OutboundMessage};
+use rcsec_core::Timestamp;
+use tokio_postgres::types::ToSql;
+
+use crate::convert::{count, to_ts, to_u32, ts};
+use crate::db::PgDatabase;
+use crate::error::{OpContext as _, PgError};
+
+/// The outbox in PostgreSQL (table `outbox`).
+#[derive(Debug, Clone)]
+pub struct PgOutbox {
+    db: PgDatabase,
+}
+
+const NOT_TERMINAL: &str = "state IN ('pending', 'in_flight')";
+
+fn parse_state(s: &str) -> Result<OutboxState, PgError> {
+    OutboxState::parse(s).ok_or(PgError::Corrupt {
+        what: "outbox state",
+    })
+}
+
+impl PgOutbox {
+    /// An outbox on `db`.
+    pub fn new(db: PgDatabase) -> Self {
+        Self { db }
+    }
+
+    /// Applies a state change to a non-terminal message; tells `NotFound` from
+    /// `AlreadyTerminal` when nothing matched.
+    async fn transition(
+        &self,
+        op: &'static str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        id: &MessageId,
+    ) -> Result<(), OutboxError> {
+        let client = self.db.client(op).await?;
+        let stmt = client.prepare_cached(sql).await.op(op)?;
+        if client.execute(&stmt, params).await.op(op)? == 1 {
+            return Ok(());
+        }
+        let exists = client
+            .query_opt("SELECT 1 FROM outbox WHERE id = $1", &[&id.as_str()])
+            .await
+            .op(op)?;
+        Err(if exists.is_some() {
+            OutboxError::AlreadyTerminal
+        } else {
+            OutboxError::NotFound
+        })
+    }
+
+    async fn claim_inner(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<Claim>, PgError> {
+        const OP: &str = "outbox claim";
+        let client = self.db.client(OP).await?;
+        let stmt = client
+            .prepare_cached(
+                "WITH due AS ( \
+                     SELECT id FROM outbox \
+                     WHERE expires_at > $1 AND ( \
+                         (state = 'pending' AND next_attempt_at <= $1) OR \
+                         (state = 'in_flight' AND lease_until <= $1)) \
+                     ORDER BY next_attempt_at, seq \
+                     LIMIT $3 \
+                     FOR UPDATE SKIP LOCKED) \
+                 UPDATE outbox o SET state = 'in_flight', attempts = o.attempts + 1, \
+                                     lease_until = $2 \
+                 FROM due WHERE o.id = due.id \
+                 RETURNING o.body, o.attempts, o.next_attempt_at, o.seq",
+            )
+            .await
+            .op(OP)?;
+        let lease_until = now.saturating_add(lease);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = client
+            .query(&stmt, &[&ts(now), &ts(lease_until), &limit])
+            .await
+            .op(OP)?;
+        let mut claims = Vec::with_capacity(rows.len());
+        for row in rows {
+            let body: Vec<u8> = row.try_get(0).op(OP)?;
+            let message = OutboundMessage::decode(&body).map_err(|_| PgError::Corrupt {
+                what: "outbox message",
+            })?;
+            let attempt = to_u32(row.try_get(1).op(OP)?, "outbox attempts")?;
+            let order: (i64, i64) = (row.try_get(2).op(OP)?, row.try_get(3).op(OP)?);
+            claims.push((
+                order,
+                Claim {
+                    message,
+                    attempt,
+                    lease_until,
+                },
+            ));
+        }
+        // UPDATE … RETURNING has no order of its own: restore oldest-due first.
+        claims.sort_by_key(|(order, _)| *order);
+        Ok(claims.into_iter().map(|(_, c)| c).collect())
+    }
+}
+
+#[async_trait]
+impl Outbox for PgOutbox {
+    async fn enqueue(
+        &self,
+        message: &OutboundMessage,
+        now: Timestamp,
+    ) -> Result<bool, OutboxError> {
+        const OP: &str = "outbox enqueue";
+        let client = self.db.client(OP).await?;
+        let stmt = client
+            .prepare_cached(
+                "INSERT INTO outbox (id, body, state, next_attempt_at, expires_at) \
+                 VALUES ($1, $2, 'pending', $3, $4) ON CONFLICT (id) DO NOTHING",
+            )
+            .await
+            .op(OP)?;
+        let n = client
+            .execute(
+                &stmt,
+                &[
+                    &message.id.as_str(),
+                    &message.encode(),
+                    &ts(now),
+                    &ts(message.expires_at),
+                ],
+            )
+            .await
+            .op(OP)?;
+        Ok(n == 1)
+    }
+
+    async fn claim_due(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<Claim>, OutboxError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        Ok(self.claim_inner(now, lease, limit).await?)
+    }
+
+    async fn mark_sent(
+        &self,
+        id: &MessageId,
+        provider: &str,
+        delivery_id: &str,
+        _now: Timestamp,
+    ) -> Result<(), OutboxError> {
+        self.transition(
+            "outbox mark_sent",
+            &format!(
+                "UPDATE outbox SET state = 'sent', provider = $2, delivery_id = $3 \
+                 WHERE id = $1 AND {NOT_TERMINAL}"
+            ),
+            &[&id.as_str(), &provider, &delivery_id],
+            id,
+        )
+        .await
+    }
+
+    async fn mark_retry(
+        &self,
+        id: &MessageId,
+        next_attempt_at: Timestamp,
+        reason: &str,
+    ) -> Result<(), OutboxError> {
+        self.transition(
+            "outbox mark_retry",
+            &format!(
+                "UPDATE outbox SET state = 'pending', next_attempt_at = $2, lease_until = 0, \
+                 last_error = $3 WHERE id = $1 AND {NOT_TERMINAL}"
+            ),
+            &[&id.as_str(), &ts(next_attempt_at), &reason],
+            id,
+        )
+        .await
+    }
+
+    async fn mark_failed(
+        &self,
+        id: &MessageId,
+        reason: &str,
+        _now: Timestamp,
+    ) -> Result<(), OutboxError> {
+        self.transition(
+            "outbox mark_failed",
+            &format!(
+                "UPDATE outbox SET state = 'failed', last_error = $2 \
+                 WHERE id = $1 AND {NOT_TERMINAL}"
+            ),
+            &[&id.as_str(), &reason],
+            id,
+        )
+        .await
+    }
+
+    async fn expire_due(&self, now: Timestamp) -> Result<Vec<MessageId>, OutboxError> {
+        const OP: &str = "outbox expire";
+        let client = self.db.client(OP).await?;
+        let rows = client
+            .query(
+                &format!(
+                    "UPDATE outbox SET state = 'expired' \
+                     WHERE {NOT_TERMINAL} AND expires_at <= $1 RETURNING seq, id"
+                ),
+                &[&ts(now)],
+            )
+            .await
+            .op(OP)?;
+        let mut expired = Vec::with_capacity(rows.len());
+        for row in rows {
+            let seq: i64 = row.try_get(0).op(OP)?;
+            let id: String = row.try_get(1).op(OP)?;
+            let id = MessageId::new(id).map_err(|_| PgError::Corrupt {
+                what: "outbox id",
+            })?;
+            expired.push((seq, id));
+        }
+        expired.sort_by_key(|(seq, _)| *seq);
+        Ok(expired.into_iter().map(|(_, id)| id).collect())
+    }
+
+    async fn status(
+        &self,
+        id: &MessageId,
+        now: Timestamp,
+    ) -> Result<Option<OutboxStatus>, OutboxError> {
+        const OP: &str = "outbox status";
+        let client = self.db.client(OP).await?;
+        let Some(row) = client
+            .query_opt(
+                "SELECT state, attempts, next_attempt_at, lease_until, provider, delivery_id, \
+                        last_error FROM outbox WHERE id = $1",
+                &[&id.as_str()],
+            )
+            .await
+            .op(OP)?
+        else {
+            return Ok(None);
+        };
+        let state: String = row.try_get(0).op(OP)?;
+        let mut state = parse_state(&state)?;
+        let lease_until: i64 = row.try_get(3).op(OP)?;
+        if state == OutboxState::InFlight && lease_until <= ts(now) {
+            state = OutboxState::Pending;
+        }
+        Ok(Some(OutboxStatus {
+            state,
+            attempts: to_u32(row.try_get(1).op(OP)?, "outbox attempts")?,
+            next_attempt_at: to_ts(row.try_get(2).op(OP)?, "outbox time")?,
+            provider: row.try_get(4).op(OP)?,
+            delivery_id: row.try_get(5).op(OP)?,
+            last_error: row.try_get(6).op(OP)?,
+        }))
+    }
+
+    async fn depth(&self) -> Result<usize, OutboxError> {
+        const OP: &str = "outbox depth";
+        let client = self.db.client(OP).await?;
+        let n: i64 = client
+            .query_one(
+                &format!("SELECT count(*) FROM outbox WHERE {NOT_TERMINAL}"),
+                &[],
+            )
+            .await
+            .op(OP)?
+            .try_get(0)
+            .op(OP)?;
+        Ok(count(u64::try_from(n).map_err(|_| PgError::Corrupt {
+            what: "outbox count",
+        })?)?)
+    }
+}

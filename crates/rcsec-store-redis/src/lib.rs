@@ -1,0 +1,2 @@
+//! Redis storage for rcsec (in progress).
+#![forbid(unsafe_code)]
