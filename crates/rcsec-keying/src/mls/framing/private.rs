@@ -10,7 +10,7 @@ use super::content::{
     AuthenticatedContent, Content, ContentType, FramedContent, FramedContentAuthData, Sender,
     WireFormat,
 };
-use crate::mls::codec::{CodecError, Decode, Encode, Reader, WriteExt};
+use crate::mls::codec::{CodecError, Decode, Encode, MAX_VECTOR_LEN, Reader, WriteExt};
 use crate::mls::crypto::{
     AeadKey, CryptoError, NH, NK, NN, SignaturePublicKey, SignatureSecretKey, expand_with_label,
 };
@@ -182,7 +182,8 @@ impl PrivateMessage {
     ///
     /// # Errors
     /// [`FramingError::NotAMember`] unless the sender is a member; [`FramingError::WrongGroup`];
-    /// [`FramingError::ConfirmationTag`]; [`FramingError::SecretTree`] (e.g. exhausted ratchet).
+    /// [`FramingError::ConfirmationTag`]; [`FramingError::SecretTree`] (e.g. exhausted ratchet);
+    /// [`FramingError::Codec`] when the padded message exceeds the vector limit.
     #[allow(
         clippy::too_many_arguments,
         reason = "each input is a distinct protocol value"
@@ -206,6 +207,9 @@ impl PrivateMessage {
             confirmation_tag,
         };
         auth.check(ty)?;
+        if padding > MAX_VECTOR_LEN {
+            return Err(CodecError::LengthOverLimit.into());
+        }
         let mut plaintext = Secret::new(Vec::new());
         let buf = plaintext.expose_secret_mut();
         content.content.encode_body(buf)?;
