@@ -9,9 +9,9 @@
 //! An append runs in one `BEGIN IMMEDIATE` transaction: read the head, number and chain the
 //! batch after it, insert, commit. The head is whatever the table holds when the write lock is
 //! taken, so any number of processes on one file extend a single gap-free chain. Each sink
-//! caches the running chain and Merkle frontier, and under the lock first absorbs rows other
-//! writers added since (recomputing their chain hashes) and checks that the last row still
-//! carries the chain hash it expects: a log changed behind its back is refused as
+//! caches the running chain, Merkle frontier and last line, and under the lock first checks
+//! that the last row it saw is unchanged, then absorbs rows other writers added since
+//! (recomputing their chain hashes): a tail changed behind its back is refused as
 //! [`SinkError::Corrupt`], never extended.
 //!
 //! Checkpoint signing is not supported by this sink yet ([`AuditSink::latest_checkpoint`]
@@ -40,8 +40,15 @@ const CHAIN_SUFFIX_LEN: usize = 76;
 #[derive(Debug, Clone)]
 pub struct SqliteAuditSink {
     store: SqliteStore,
-    /// The chain state after the rows this handle has seen (a cache; the table is the truth).
-    cache: Arc<Mutex<ChainState>>,
+    /// The log as this handle last saw it (a cache; the table is the truth).
+    cache: Arc<Mutex<Tail>>,
+}
+
+/// The running chain state and the exact last line it ends on.
+#[derive(Debug, Clone, Default)]
+struct Tail {
+    state: ChainState,
+    last_line: Vec<u8>,
 }
 
 impl SqliteAuditSink {
@@ -54,26 +61,30 @@ impl SqliteAuditSink {
     /// [`SinkError::Corrupt`] when the stored log fails verification; [`SinkError::Backend`]
     /// with a [`SqliteError`] source when the database fails.
     pub fn open(store: SqliteStore) -> Result<Self, SinkError> {
-        let mut state = ChainState::new();
+        let mut tail = Tail::default();
         store
             .blocking(|conn| {
                 let tx = conn.transaction()?;
-                Ok(catch_up(&tx, &mut state))
+                Ok(catch_up(&tx, &mut tail))
             })?
             .map_err(Caught::into_sink)?;
         Ok(Self {
             store,
-            cache: Arc::new(Mutex::new(state)),
+            cache: Arc::new(Mutex::new(tail)),
         })
     }
 }
 
 /// Keeps the newest state seen; appends and readers may finish in any order.
-fn remember(cache: &Mutex<ChainState>, state: ChainState) {
+fn remember(cache: &Mutex<Tail>, tail: Tail) {
     let mut cached = cache.lock().unwrap_or_else(PoisonError::into_inner);
-    if state.size() > cached.size() {
-        *cached = state;
+    if tail.state.size() > cached.state.size() {
+        *cached = tail;
     }
+}
+
+fn cached(cache: &Mutex<Tail>) -> Tail {
+    cache.lock().unwrap_or_else(PoisonError::into_inner).clone()
 }
 
 /// A failure inside a blocking closure: either the log or the database.
@@ -131,10 +142,13 @@ fn absorb_line(state: &mut ChainState, line: &[u8]) -> Result<AuditEvent, Caught
     Ok(event)
 }
 
-/// Brings `state` up to the table: absorbs (and checks) rows past it, and checks that the row
-/// it ends on still has the chain hash it remembers.
-fn catch_up(conn: &Connection, state: &mut ChainState) -> Result<(), Caught> {
-    let size = state.size();
+/// Brings `tail` up to the table: checks that the row it ends on is byte for byte the line it
+/// remembers, then absorbs (and checks) the rows past it.
+///
+/// Earlier rows are verified in full by [`SqliteAuditSink::open`] and by verifiers; an append
+/// never extends a tail that changed.
+fn catch_up(conn: &Connection, tail: &mut Tail) -> Result<(), Caught> {
+    let size = tail.state.size();
     let db_size: u64 = {
         let max: Option<i64> =
             conn.query_row("SELECT max(seq) FROM audit_events", [], |r| r.get(0))?;
@@ -157,11 +171,7 @@ fn catch_up(conn: &Connection, state: &mut ChainState) -> Result<(), Caught> {
             .prepare_cached("SELECT line FROM audit_events WHERE seq = ?1")?
             .query_row([sql_seq(size - 1)?], |r| r.get(0))
             .optional()?;
-        let ok = last
-            .as_deref()
-            .and_then(recorded_chain)
-            .is_some_and(|c| c == state.chain());
-        if !ok {
+        if last.as_deref() != Some(tail.last_line.as_slice()) {
             return Err(corrupt(size - 1, VerifyFailure::ChainMismatch));
         }
     }
@@ -173,11 +183,13 @@ fn catch_up(conn: &Connection, state: &mut ChainState) -> Result<(), Caught> {
     let mut rows = stmt.query([sql_seq(size)?])?;
     while let Some(row) = rows.next()? {
         let seq: i64 = row.get(0)?;
-        if u64::try_from(seq).ok() != Some(state.size()) {
-            let index = state.size();
+        let index = tail.state.size();
+        if u64::try_from(seq).ok() != Some(index) {
             return Err(corrupt(index, VerifyFailure::SequenceMismatch { found: index }));
         }
-        absorb_line(state, &row.get::<_, Vec<u8>>(1)?)?;
+        let line: Vec<u8> = row.get(1)?;
+        absorb_line(&mut tail.state, &line)?;
+        tail.last_line = line;
     }
     Ok(())
 }
@@ -197,17 +209,14 @@ fn recorded_chain(line: &[u8]) -> Option<Hash> {
 
 fn append(
     conn: &mut Connection,
-    cache: &Mutex<ChainState>,
+    cache: &Mutex<Tail>,
     batch: Vec<PendingEvent>,
 ) -> Result<Head, Caught> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut state = cache
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
-    catch_up(&tx, &mut state)?;
+    let mut tail = cached(cache);
+    catch_up(&tx, &mut tail)?;
     if !batch.is_empty() {
-        let mut writer = LogWriter::new(state.clone(), None, None);
+        let mut writer = LogWriter::new(tail.state.clone(), None, None);
         let mut buf = Vec::with_capacity(512);
         let mut insert =
             tx.prepare_cached("INSERT INTO audit_events (seq, line) VALUES (?1, ?2)")?;
@@ -217,26 +226,25 @@ fn append(
             let line = buf.strip_suffix(b"\n").ok_or(SqliteError::Internal)?;
             let chain = recorded_chain(line).ok_or(SqliteError::Internal)?;
             insert.execute(params![sql_seq(event.sequence())?, line])?;
-            state.push_chain(chain);
+            tail.state.push_chain(chain);
         }
         drop(insert);
         tx.commit()?;
+        buf.pop();
+        tail.last_line = buf;
     }
-    let head = state.head();
-    remember(cache, state);
+    let head = tail.state.head();
+    remember(cache, tail);
     Ok(head)
 }
 
-fn head(conn: &mut Connection, cache: &Mutex<ChainState>) -> Result<Head, Caught> {
-    let mut state = cache
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
+fn head(conn: &mut Connection, cache: &Mutex<Tail>) -> Result<Head, Caught> {
+    let mut tail = cached(cache);
     let tx = conn.transaction()?;
-    catch_up(&tx, &mut state)?;
+    catch_up(&tx, &mut tail)?;
     drop(tx);
-    let head = state.head();
-    remember(cache, state);
+    let head = tail.state.head();
+    remember(cache, tail);
     Ok(head)
 }
 

@@ -67,6 +67,43 @@ impl Default for SqliteOptions {
     }
 }
 
+impl SqliteOptions {
+    /// Sets [`SqliteOptions::pool_size`].
+    #[must_use]
+    pub fn pool_size(mut self, connections: usize) -> Self {
+        self.pool_size = connections;
+        self
+    }
+
+    /// Sets [`SqliteOptions::busy_timeout`].
+    #[must_use]
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// Sets [`SqliteOptions::durability`].
+    #[must_use]
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
+    /// Sets [`SqliteOptions::max_page_count`].
+    #[must_use]
+    pub fn max_page_count(mut self, pages: u32) -> Self {
+        self.max_page_count = Some(pages);
+        self
+    }
+
+    /// Sets [`SqliteOptions::read_only`].
+    #[must_use]
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+}
+
 /// One SQLite database shared by every adapter of this crate.
 ///
 /// All five adapters keep their tables in the same file (one file to back up, one WAL, and an
