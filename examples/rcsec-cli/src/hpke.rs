@@ -26,11 +26,15 @@ enum HpkeCommand {
     /// lowercase hex digits.
     Keygen,
     /// Encrypt stdin to a public key; print hex of `enc || ciphertext` and a newline.
+    ///
+    /// Exits 2 when --pk, --info or --aad is not hex, or --pk is not a 32-byte key or is a
+    /// low-order point.
     Seal(SealArgs),
     /// Decrypt hex of `enc || ciphertext` from stdin; write the plaintext to stdout.
     ///
-    /// Exits 1 when the message does not open (wrong key, info or aad, or tampered input) and
-    /// 2 when the input is not hex or is shorter than an encapsulated key.
+    /// Exits 1 when the message does not open (wrong key, AEAD, info or aad, or tampered input)
+    /// and 2 when an option or stdin is not hex, --sk is not 32 bytes, or stdin is shorter
+    /// than an encapsulated key.
     Open(OpenArgs),
 }
 
@@ -55,13 +59,13 @@ impl From<AeadArg> for Aead {
 /// Inputs both directions share.
 #[derive(Debug, Args)]
 struct Common {
-    /// The AEAD.
+    /// The AEAD; sender and recipient must use the same one.
     #[arg(long, value_enum)]
     aead: AeadArg,
-    /// Application info bound into the key schedule, as hex (default: empty).
+    /// Application info bound into the key schedule, as hex.
     #[arg(long, default_value = "")]
     info: String,
-    /// Associated data authenticated with the message, as hex (default: empty).
+    /// Associated data authenticated with the message, as hex.
     #[arg(long, default_value = "")]
     aad: String,
 }
