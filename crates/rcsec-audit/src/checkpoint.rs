@@ -233,7 +233,11 @@ impl fmt::Debug for CheckpointSigner {
 }
 
 /// When to write a checkpoint: after `every_events` new events, or when `every` has passed
-/// since the last one and there is at least one new event (checked on append).
+/// since the last one and there is at least one new event.
+///
+/// Checked after each appended batch, so a checkpoint lands at the first batch boundary at
+/// or after the trigger (a batch is never split), and an idle log writes none: the time
+/// trigger fires on the next append.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CheckpointPolicy {
     /// Events between checkpoints (0 disables the count trigger).

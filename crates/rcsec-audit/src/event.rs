@@ -49,7 +49,7 @@ pub enum EventError {
 /// their own vocabulary, never user or alert text. Every charset is free of characters that
 /// JSON or syslog would escape.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Label(String);
+pub struct Label(pub(crate) String);
 
 /// Which rules a label field follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

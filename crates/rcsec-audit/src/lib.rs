@@ -59,6 +59,8 @@ mod writer;
 
 pub use chain::{ChainState, Head, chain_hash};
 pub use checkpoint::{Checkpoint, CheckpointError, CheckpointPolicy, CheckpointSigner};
+/// The Ed25519 public key type checkpoints are verified with (re-exported from `ed25519-dalek`).
+pub use ed25519_dalek::VerifyingKey;
 pub use event::{
     AuditEvent, EventBuilder, EventError, EventKind, Fallback, FallbackAction, Label, PendingEvent,
     UserAction,
@@ -68,5 +70,3 @@ pub use pseudonym::{AuditKey, KeyError, MessageHash, Pseudonym, Pseudonymizer};
 pub use sink::{AuditSink, JsonlAuditSink, JsonlOptions, MemoryAuditSink, SinkError};
 pub use verify::{Verified, Verifier, VerifyError, VerifyFailure};
 pub use writer::{CheckpointConfig, LogWriter};
-/// The Ed25519 public key type checkpoints are verified with (re-exported from `ed25519-dalek`).
-pub use ed25519_dalek::VerifyingKey;

@@ -31,7 +31,9 @@
 use rcsec_core::{AlertId, Timestamp};
 
 use crate::checkpoint::Checkpoint;
-use crate::event::{AuditEvent, EventKind, Fallback, FallbackAction, Label, LabelRule, UserAction};
+use crate::event::{
+    AuditEvent, EventKind, Fallback, FallbackAction, Label, LabelRule, UserAction, valid_label,
+};
 use crate::merkle::Hash;
 use crate::pseudonym::{MessageHash, Pseudonym};
 
@@ -132,12 +134,17 @@ pub(crate) fn append_chain_member(out: &mut Vec<u8>, chain: &Hash) {
 /// Decodes the body of an event line (its canonical encoding minus the closing brace), as
 /// returned by [`split_event_line`].
 pub(crate) fn decode_event_body(body: &[u8]) -> Result<AuditEvent, LineError> {
+    check_event_body(body)?.into_event()
+}
+
+/// Validates the body of an event line without allocating.
+pub(crate) fn check_event_body(body: &[u8]) -> Result<RawEvent<'_>, LineError> {
     let mut c = Cursor { buf: body, pos: 0 };
-    let event = parse_event_body(&mut c)?;
+    let raw = parse_event_fields(&mut c)?;
     if c.pos != body.len() {
         return Err(LineError::Syntax { offset: c.pos });
     }
-    Ok(event)
+    Ok(raw)
 }
 
 /// Splits an event line into its canonical encoding minus the closing brace, and the recorded
@@ -196,15 +203,51 @@ pub fn decode_event(bytes: &[u8]) -> Result<AuditEvent, LineError> {
     decode_event_body(body)
 }
 
-fn parse_event_body(c: &mut Cursor<'_>) -> Result<AuditEvent, LineError> {
+/// An event line's fields, validated but borrowed: the verifier needs only the sequence and
+/// the assurance that the line is well formed, so it never allocates an [`AuditEvent`].
+pub(crate) struct RawEvent<'a> {
+    pub(crate) sequence: u64,
+    time: u64,
+    kind: RawKind<'a>,
+    alert: Option<&'a str>,
+    recipient: Option<(Hash, u32)>,
+    actor: Option<&'a str>,
+    route: Option<&'a str>,
+    provider: Option<&'a str>,
+    link: Option<&'a str>,
+    outcome: Option<&'a str>,
+    reason: Option<&'a str>,
+    message_hash: Option<(Hash, u32)>,
+}
+
+enum RawKind<'a> {
+    Plain(EventKind),
+    Fallback {
+        e2ee: &'a str,
+        fallback_reason: &'a str,
+        action_taken: FallbackAction,
+    },
+}
+
+/// The [`AlertId`] rules (rcsec-core): 1-128 bytes of `[A-Za-z0-9._:-]`; checked here without
+/// allocating, and again by `AlertId::new` when an event is built.
+fn valid_alert_id(raw: &[u8]) -> bool {
+    !raw.is_empty()
+        && raw.len() <= 128
+        && raw
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+fn parse_event_fields<'a>(c: &mut Cursor<'a>) -> Result<RawEvent<'a>, LineError> {
     c.expect(EVENT_PREFIX)?;
     let sequence = c.number()?;
     c.expect(b",\"time\":")?;
-    let time = Timestamp::from_millis(c.number()?);
+    let time = c.number()?;
     c.expect(b",\"kind\":")?;
     let kind_name = c.string()?;
     // `None` stands for `fallback`, whose members come later in the order.
-    let kind = match kind_name {
+    let plain = match kind_name {
         b"message_sent" => Some(EventKind::MessageSent),
         b"delivered" => Some(EventKind::Delivered),
         b"read" => Some(EventKind::Read),
@@ -226,31 +269,19 @@ fn parse_event_body(c: &mut Cursor<'_>) -> Result<AuditEvent, LineError> {
         _ => return Err(LineError::InvalidField { field: "kind" }),
     };
     let alert = match c.member(b"alert")? {
-        Some(raw) => Some(
-            std::str::from_utf8(raw)
-                .ok()
-                .and_then(|s| AlertId::new(s).ok())
-                .ok_or(LineError::InvalidField { field: "alert" })?,
-        ),
+        Some(raw) if valid_alert_id(raw) => Some(ascii(raw, "alert")?),
+        Some(_) => return Err(LineError::InvalidField { field: "alert" }),
         None => None,
     };
-    let recipient = match c.member(b"recipient")? {
-        Some(raw) => {
-            let value = parse_hex32(raw).ok_or(LineError::InvalidField { field: "recipient" })?;
-            c.expect(b",\"recipient_key\":")?;
-            let version = c.version("recipient_key")?;
-            Some(Pseudonym::from_parts(version, *value.as_bytes()))
-        }
-        None => None,
-    };
+    let recipient = c.keyed_hash(b"recipient", b",\"recipient_key\":", "recipient")?;
     let actor = c.label("actor", LabelRule::Name)?;
     let route = c.label("route", LabelRule::Code)?;
     let provider = c.label("provider", LabelRule::Code)?;
     let link = c.label("link", LabelRule::Id)?;
     let outcome = c.label("outcome", LabelRule::Code)?;
     let reason = c.label("reason", LabelRule::Code)?;
-    let kind = match kind {
-        Some(kind) => kind,
+    let kind = match plain {
+        Some(kind) => RawKind::Plain(kind),
         None => {
             let e2ee = c
                 .label("e2ee", LabelRule::Code)?
@@ -265,25 +296,24 @@ fn parse_event_body(c: &mut Cursor<'_>) -> Result<AuditEvent, LineError> {
                 FallbackAction::parse(c.string()?).ok_or(LineError::InvalidField {
                     field: "action_taken",
                 })?;
-            EventKind::Fallback(Fallback {
+            RawKind::Fallback {
                 e2ee,
                 fallback_reason,
                 action_taken,
-            })
+            }
         }
     };
-    let message_hash = match c.member(b"message_hash")? {
-        Some(raw) => {
-            let value = parse_hex32(raw).ok_or(LineError::InvalidField {
-                field: "message_hash",
-            })?;
-            c.expect(b",\"message_key\":")?;
-            let version = c.version("message_key")?;
-            Some(MessageHash::from_parts(version, *value.as_bytes()))
-        }
-        None => None,
+    let message_hash = c.keyed_hash(b"message_hash", b",\"message_key\":", "message_hash")?;
+    // Required members per kind (as `AuditEvent::check_required`).
+    let required_missing = match &kind {
+        RawKind::Plain(EventKind::LinkRejected) => reason.is_none(),
+        RawKind::Plain(EventKind::Override) => actor.is_none() || reason.is_none(),
+        _ => false,
     };
-    let event = AuditEvent {
+    if required_missing {
+        return Err(LineError::InvalidField { field: "kind" });
+    }
+    Ok(RawEvent {
         sequence,
         time,
         kind,
@@ -296,11 +326,54 @@ fn parse_event_body(c: &mut Cursor<'_>) -> Result<AuditEvent, LineError> {
         outcome,
         reason,
         message_hash,
-    };
-    event
-        .check_required()
-        .map_err(|_| LineError::InvalidField { field: "kind" })?;
-    Ok(event)
+    })
+}
+
+fn ascii<'a>(raw: &'a [u8], field: &'static str) -> Result<&'a str, LineError> {
+    std::str::from_utf8(raw).map_err(|_| LineError::InvalidField { field })
+}
+
+impl RawEvent<'_> {
+    /// The owned event. Every value was validated by the parser.
+    pub(crate) fn into_event(self) -> Result<AuditEvent, LineError> {
+        let label = |v: Option<&str>| v.map(|s| Label(s.to_owned()));
+        let kind = match self.kind {
+            RawKind::Plain(kind) => kind,
+            RawKind::Fallback {
+                e2ee,
+                fallback_reason,
+                action_taken,
+            } => EventKind::Fallback(Fallback {
+                e2ee: Label(e2ee.to_owned()),
+                fallback_reason: Label(fallback_reason.to_owned()),
+                action_taken,
+            }),
+        };
+        let alert = match self.alert {
+            Some(a) => {
+                Some(AlertId::new(a).map_err(|_| LineError::InvalidField { field: "alert" })?)
+            }
+            None => None,
+        };
+        Ok(AuditEvent {
+            sequence: self.sequence,
+            time: Timestamp::from_millis(self.time),
+            kind,
+            alert,
+            recipient: self
+                .recipient
+                .map(|(h, v)| Pseudonym::from_parts(v, *h.as_bytes())),
+            actor: label(self.actor),
+            route: label(self.route),
+            provider: label(self.provider),
+            link: label(self.link),
+            outcome: label(self.outcome),
+            reason: label(self.reason),
+            message_hash: self
+                .message_hash
+                .map(|(h, v)| MessageHash::from_parts(v, *h.as_bytes())),
+        })
+    }
 }
 
 fn parse_checkpoint(line: &[u8]) -> Result<Checkpoint, LineError> {
@@ -426,14 +499,34 @@ impl<'a> Cursor<'a> {
         self.string().map(Some)
     }
 
-    fn label(&mut self, field: &'static str, rule: LabelRule) -> Result<Option<Label>, LineError> {
+    fn label(
+        &mut self,
+        field: &'static str,
+        rule: LabelRule,
+    ) -> Result<Option<&'a str>, LineError> {
         let Some(raw) = self.member(field.as_bytes())? else {
             return Ok(None);
         };
-        let text = std::str::from_utf8(raw).map_err(|_| LineError::InvalidField { field })?;
-        Label::checked(text, field, rule)
-            .map(Some)
-            .map_err(|_| LineError::InvalidField { field })
+        if !valid_label(raw, rule) {
+            return Err(LineError::InvalidField { field });
+        }
+        ascii(raw, field).map(Some)
+    }
+
+    /// `,"name":"HEX64",KEY_MEMBER:V` if the next member is `name`.
+    fn keyed_hash(
+        &mut self,
+        name: &[u8],
+        key_member: &[u8],
+        field: &'static str,
+    ) -> Result<Option<(Hash, u32)>, LineError> {
+        let Some(raw) = self.member(name)? else {
+            return Ok(None);
+        };
+        let value = parse_hex32(raw).ok_or(LineError::InvalidField { field })?;
+        self.expect(key_member)?;
+        let version = self.version(field)?;
+        Ok(Some((value, version)))
     }
 
     fn hash_member(&mut self, prefix: &[u8], field: &'static str) -> Result<Hash, LineError> {
@@ -492,4 +585,45 @@ fn hex_member(out: &mut Vec<u8>, name: &str, bytes: &[u8]) {
         out.push(HEX[usize::from(b & 0x0f)]);
     }
     out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alert_id_check_agrees_with_rcsec_core() {
+        let long = "a".repeat(128);
+        let too_long = "a".repeat(129);
+        for sample in [
+            "fp-1",
+            "a.b:c_d-E9",
+            "",
+            "a b",
+            "a/b",
+            "é",
+            "x@y",
+            long.as_str(),
+            too_long.as_str(),
+        ] {
+            assert_eq!(
+                valid_alert_id(sample.as_bytes()),
+                AlertId::new(sample).is_ok(),
+                "{sample}"
+            );
+        }
+    }
+
+    #[test]
+    fn split_needs_the_exact_chain_suffix() {
+        let chain = "ab".repeat(32);
+        let line = format!(
+            "{{\"type\":\"event\",\"seq\":0,\"time\":1,\"kind\":\"read\",\"chain\":\"{chain}\"}}"
+        );
+        let (body, hash) = split_event_line(line.as_bytes()).unwrap();
+        assert!(body.ends_with(b"\"read\""));
+        assert_eq!(hash.to_hex(), chain);
+        assert!(split_event_line(line.to_uppercase().as_bytes()).is_none());
+        assert!(split_event_line(&line.as_bytes()[1..line.len() - 1]).is_none());
+    }
 }

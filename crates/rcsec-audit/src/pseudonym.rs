@@ -79,7 +79,9 @@ fn hmac(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
     // 64-byte block here is the same MAC, through the infallible fixed-size constructor.
     let mut block = zeroize::Zeroizing::new([0u8; 64]);
     block[..32].copy_from_slice(key);
-    let mut mac = <Hmac<Sha256>>::new(&(*block).into());
+    // By reference, so the only copy of the padded key is the zeroized one.
+    let key: &[u8; 64] = &block;
+    let mut mac = <Hmac<Sha256>>::new(key.into());
     for part in parts {
         mac.update(part);
     }

@@ -18,7 +18,7 @@ use ed25519_dalek::VerifyingKey;
 use crate::chain::{ChainState, Head};
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::event::Label;
-use crate::line::{LineError, LogLine, decode_event_body, decode_line, split_event_line};
+use crate::line::{LineError, LogLine, check_event_body, decode_line, split_event_line};
 
 /// What was wrong at the reported index.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -160,7 +160,7 @@ impl Verifier {
     pub fn push_line(&mut self, line: &[u8]) -> Result<(), VerifyError> {
         if let Some((body, recorded)) = split_event_line(line) {
             let event =
-                decode_event_body(body).map_err(|e| self.fail(VerifyFailure::Malformed(e)))?;
+                check_event_body(body).map_err(|e| self.fail(VerifyFailure::Malformed(e)))?;
             if event.sequence != self.state.size() {
                 return Err(self.fail(VerifyFailure::SequenceMismatch {
                     found: event.sequence,
