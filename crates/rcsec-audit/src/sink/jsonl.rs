@@ -44,9 +44,20 @@ impl Default for JsonlOptions {
 }
 
 /// The JSON-lines sink. Clones share the same open log.
+///
+/// Appends run on tokio's blocking pool under one lock (which orders them into one chain);
+/// `head` and `latest_checkpoint` read a separate snapshot, so they never wait for an fsync.
 #[derive(Debug, Clone)]
 pub struct JsonlAuditSink {
     inner: Arc<Mutex<Inner>>,
+    snapshot: Arc<Mutex<Snapshot>>,
+}
+
+/// What readers of the head see: updated after each durable append.
+#[derive(Debug, Clone)]
+struct Snapshot {
+    head: Head,
+    checkpoint: Option<Checkpoint>,
 }
 
 #[derive(Debug)]
@@ -138,7 +149,12 @@ impl JsonlAuditSink {
             options.checkpoints,
             verified.last_checkpoint,
         );
+        let snapshot = Snapshot {
+            head: writer.head(),
+            checkpoint: writer.last_checkpoint().cloned(),
+        };
         Ok(Self {
+            snapshot: Arc::new(Mutex::new(snapshot)),
             inner: Arc::new(Mutex::new(Inner {
                 dir,
                 writer,
@@ -173,7 +189,27 @@ impl JsonlAuditSink {
     /// # Errors
     /// As [`AuditSink::append`]; after an I/O failure the sink is [`SinkError::Poisoned`].
     pub fn append_blocking(&self, batch: Vec<PendingEvent>) -> Result<Head, SinkError> {
-        Self::lock(&self.inner)?.append(batch)
+        Self::append_locked(&self.inner, &self.snapshot, batch)
+    }
+
+    fn append_locked(
+        inner: &Mutex<Inner>,
+        snapshot: &Mutex<Snapshot>,
+        batch: Vec<PendingEvent>,
+    ) -> Result<Head, SinkError> {
+        let mut guard = Self::lock(inner)?;
+        let head = guard.append(batch)?;
+        let checkpoint = guard.writer.last_checkpoint().cloned();
+        // Published while the append lock is still held, so snapshots never go backwards.
+        *snapshot.lock().map_err(|_| SinkError::Internal)? = Snapshot { head, checkpoint };
+        Ok(head)
+    }
+
+    fn snapshot(&self) -> Result<Snapshot, SinkError> {
+        self.snapshot
+            .lock()
+            .map(|s| s.clone())
+            .map_err(|_| SinkError::Internal)
     }
 
     async fn blocking<T: Send + 'static>(
@@ -271,11 +307,14 @@ fn sync_dir(_dir: &Path) -> Result<(), SinkError> {
 #[async_trait]
 impl AuditSink for JsonlAuditSink {
     async fn append(&self, batch: Vec<PendingEvent>) -> Result<Head, SinkError> {
-        self.blocking(move |inner| inner.append(batch)).await
+        let (inner, snapshot) = (Arc::clone(&self.inner), Arc::clone(&self.snapshot));
+        tokio::task::spawn_blocking(move || Self::append_locked(&inner, &snapshot, batch))
+            .await
+            .map_err(|_| SinkError::Internal)?
     }
 
     async fn head(&self) -> Result<Head, SinkError> {
-        Ok(Self::lock(&self.inner)?.writer.head())
+        Ok(self.snapshot()?.head)
     }
 
     async fn read_range(&self, start: u64, end: u64) -> Result<Vec<AuditEvent>, SinkError> {
@@ -284,6 +323,6 @@ impl AuditSink for JsonlAuditSink {
     }
 
     async fn latest_checkpoint(&self) -> Result<Option<Checkpoint>, SinkError> {
-        Ok(Self::lock(&self.inner)?.writer.last_checkpoint().cloned())
+        Ok(self.snapshot()?.checkpoint)
     }
 }

@@ -193,3 +193,46 @@ fn checkpoints_from_another_key_are_rejected() {
     assert_eq!(err.index, 4);
     assert!(matches!(err.failure, VerifyFailure::Checkpoint(_)));
 }
+
+#[test]
+fn checkpoints_follow_the_time_trigger_and_bind_their_time() {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let clock = crate::clock();
+    let config = rcsec_audit::CheckpointConfig {
+        signer: signer(),
+        policy: rcsec_audit::CheckpointPolicy {
+            every_events: 0,
+            every: Duration::from_secs(60),
+        },
+        clock: Arc::new(clock.clone()),
+    };
+    let sink = rcsec_audit::MemoryAuditSink::with_checkpoints(config);
+    let p = crate::pseudonymizer();
+    sink.append_now(vec![crate::event(&p, 0)]).unwrap();
+    clock.advance(Duration::from_secs(59));
+    sink.append_now(vec![crate::event(&p, 1)]).unwrap();
+    let count = |s: &rcsec_audit::MemoryAuditSink| {
+        lines(&s.log_bytes().unwrap())
+            .iter()
+            .filter(|l| l.starts_with(b"{\"type\":\"checkpoint\""))
+            .count()
+    };
+    assert_eq!(count(&sink), 0);
+    clock.advance(Duration::from_secs(1));
+    sink.append_now(vec![crate::event(&p, 2)]).unwrap();
+    assert_eq!(count(&sink), 1);
+    // Idle time alone writes nothing; the next append does.
+    clock.advance(Duration::from_secs(600));
+    assert_eq!(count(&sink), 1);
+    sink.append_now(vec![crate::event(&p, 3)]).unwrap();
+    assert_eq!(count(&sink), 2);
+    let verified = verify(&sink.log_bytes().unwrap()).unwrap();
+    let latest = verified.last_checkpoint.unwrap();
+    assert_eq!(latest.size(), 4);
+    assert_eq!(
+        latest.time(),
+        rcsec_core::Timestamp::from_secs(1_700_000_660)
+    );
+}
