@@ -175,7 +175,12 @@ impl<'a> Reader<'a> {
         let mut inner = Reader::new(self.vector()?);
         let mut items = Vec::new();
         while !inner.is_empty() {
+            let before = inner.buf.len();
             items.push(T::decode(&mut inner)?);
+            // An item that consumes nothing would loop forever on hostile input.
+            if inner.buf.len() == before {
+                return Err(CodecError::Invalid("zero-length vector item"));
+            }
         }
         Ok(items)
     }
@@ -391,6 +396,18 @@ mod tests {
         );
         assert_eq!(VarBytes::from_bytes(&[0x01, 7]), Ok(VarBytes(vec![7])));
         assert!(Vec::new().put_vector(&vec![0; MAX_VECTOR_LEN + 1]).is_err());
+    }
+
+    #[test]
+    fn items_that_consume_nothing_cannot_loop() {
+        struct Nothing;
+        impl Decode for Nothing {
+            fn decode(_: &mut Reader<'_>) -> Result<Self, CodecError> {
+                Ok(Self)
+            }
+        }
+        let err = Reader::new(&[1, 0]).vector_of::<Nothing>().map(|v| v.len());
+        assert_eq!(err, Err(CodecError::Invalid("zero-length vector item")));
     }
 
     #[test]
