@@ -73,6 +73,17 @@ impl SqliteAuditSink {
             cache: Arc::new(Mutex::new(tail)),
         })
     }
+
+    /// Appends a batch from synchronous code (no runtime needed): what
+    /// [`AuditSink::append`] does, on the calling thread.
+    ///
+    /// # Errors
+    /// As [`AuditSink::append`].
+    pub fn append_blocking(&self, batch: Vec<PendingEvent>) -> Result<Head, SinkError> {
+        self.store
+            .blocking(|conn| Ok(append(conn, &self.cache, batch)))?
+            .map_err(Caught::into_sink)
+    }
 }
 
 /// Keeps the newest state seen; appends and readers may finish in any order.

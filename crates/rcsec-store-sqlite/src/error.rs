@@ -11,10 +11,10 @@ use rusqlite::ErrorCode;
 #[non_exhaustive]
 pub enum SqliteError {
     /// The file exists but is not a SQLite database (bad header or encrypted).
-    #[error("file is not a sqlite database")]
+    #[error("file is not a SQLite database")]
     NotADatabase,
     /// The database belongs to another application (its `application_id` is not rcsec's).
-    #[error("database belongs to another application (application_id {found:#010x})")]
+    #[error("SQLite database belongs to another application (application_id {found:#010x})")]
     ForeignDatabase {
         /// The `application_id` found.
         found: i32,
@@ -61,7 +61,7 @@ pub enum SqliteError {
     #[error("value out of range for {0}")]
     OutOfRange(&'static str),
     /// Any other SQLite failure.
-    #[error("sqlite failed")]
+    #[error("SQLite failed")]
     Sqlite(#[source] rusqlite::Error),
     /// Creating the database directory failed.
     #[error("database directory i/o failed")]

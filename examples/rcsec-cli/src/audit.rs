@@ -1,8 +1,9 @@
 //! `rcsec audit verify|export PATH`: check a tamper-evident audit log, or export it for a SIEM.
 //!
-//! PATH is a JSON-lines log file or a directory of rotated `audit-NNNNNN.jsonl` files (read in
-//! order as one log). SQLite logs arrive with the SQLite store; until then a `.db`/`.sqlite`
-//! path is bad input.
+//! PATH is a JSON-lines log file, a directory of rotated `audit-NNNNNN.jsonl` files (read in
+//! order as one log), or a SQLite database written by `rcsec_store_sqlite::SqliteAuditSink`
+//! (`.db`/`.sqlite`/`.sqlite3`, or any file with the SQLite header), whose rows are the same
+//! lines in sequence order.
 
 use std::fs::File;
 use std::io::{BufRead as _, BufReader, IsTerminal as _, Write as _};
@@ -85,16 +86,6 @@ pub(crate) fn run(args: AuditArgs) -> Result<(), Failure> {
 
 /// The files of the log at `path`, in order.
 fn log_files(path: &Path) -> Result<Vec<PathBuf>, Failure> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    if matches!(ext.as_deref(), Some("db" | "sqlite" | "sqlite3")) {
-        return Err(Failure::input(
-            "SQLite audit logs are not supported yet (they come with the SQLite store); \
-             pass a JSON-lines log",
-        ));
-    }
     let meta = std::fs::metadata(path)
         .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
     if !meta.is_dir() {
@@ -121,6 +112,13 @@ fn log_files(path: &Path) -> Result<Vec<PathBuf>, Failure> {
     Ok(files)
 }
 
+/// A SQLite audit database: by extension, or by the SQLite header magic.
+fn is_sqlite(path: &Path) -> bool {
+    let ext = path.extension().and_then(|e| e.to_str());
+    matches!(ext.map(str::to_ascii_lowercase).as_deref(), Some("db" | "sqlite" | "sqlite3"))
+        || rcsec_store_sqlite::audit::is_sqlite_file(path).unwrap_or(false)
+}
+
 /// Calls `each` with every line of the log (without its newline); a final line without a
 /// newline is reported as torn. Shows progress on a terminal for large logs.
 fn for_each_line(
@@ -136,6 +134,14 @@ fn for_each_line(
     let mut progress = Progress::new(total);
     let mut line = Vec::with_capacity(1024);
     for path in files {
+        if is_sqlite(path) {
+            let log = rcsec_store_sqlite::audit::read_all_lines(path)
+                .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
+            for line in log.split_inclusive(|&b| b == b'\n') {
+                each(line.strip_suffix(b"\n").unwrap_or(line))?;
+            }
+            continue;
+        }
         let file = File::open(path)
             .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
         let mut reader = BufReader::with_capacity(1 << 20, file);
