@@ -14,8 +14,11 @@ use hmac::Mac;
 use rcsec_core::{Secret, Timestamp};
 
 use crate::keyring::Keyring;
+use crate::redeem::{ExtendedLink, Gateway, RedeemContext, RedeemError, check_record_binding};
 use crate::rng::{RandomError, RandomSource, uniform_index};
+use crate::store::ExtendOutcome;
 use crate::token::{KeyId, LinkId};
+use crate::token::{MintError, RejectReason};
 
 const CONSONANTS: &[u8; 16] = b"bdfghjklmnprstvz";
 const VOWELS: &[u8; 5] = b"aeiou";
@@ -152,6 +155,111 @@ impl Keyring {
         let mut out = [0u8; 32];
         out.copy_from_slice(&mac);
         Some(CodeDigest(out))
+    }
+}
+
+/// Why extended access was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExtensionDenied {
+    /// Wrong code; `attempts_left` more may be tried.
+    #[error("wrong verification code ({attempts_left} attempts left)")]
+    WrongCode {
+        /// Attempts remaining.
+        attempts_left: u8,
+    },
+    /// No attempts left.
+    #[error("verification code attempts exhausted")]
+    Locked,
+    /// The one extension was already granted.
+    #[error("link was already extended")]
+    AlreadyExtended,
+    /// This link offers no extended access.
+    #[error("link offers no extended access")]
+    NotOffered,
+    /// Too late to claim.
+    #[error("extended access claim period has ended")]
+    ClaimExpired,
+}
+
+impl Gateway {
+    /// Extended access: the recipient posts the (possibly expired) token and the verification
+    /// code; on a match the link gets one more use for the policy's window, under a new token.
+    ///
+    /// Each wrong code, malformed ones included, costs one attempt.
+    ///
+    /// # Errors
+    /// [`RedeemError::ExtensionDenied`], [`RedeemError::Rejected`] (token or record refused),
+    /// [`RedeemError::Mint`] (`RecipientRequired` after a key rotation if no recipient is
+    /// given), [`RedeemError::Store`].
+    pub async fn extend(
+        &self,
+        token: &str,
+        code: &str,
+        ctx: &RedeemContext<'_>,
+    ) -> Result<ExtendedLink, RedeemError> {
+        let verified = self.keyring.verify_ignoring_expiry(token, &ctx.verify())?;
+        let link_id = verified.claims.link_id;
+        let record = self
+            .tokens
+            .get(&link_id)
+            .await?
+            .ok_or(RedeemError::Rejected(RejectReason::Revoked))?;
+        check_record_binding(&record, ctx)?;
+        // Find out before spending the grant whether a new token can be minted.
+        if !self.keyring.can_mint_extension(&verified, ctx.recipient) {
+            return Err(MintError::RecipientRequired.into());
+        }
+        // A code that cannot be one still spends an attempt: this digest never matches.
+        let digest = match VerificationCode::parse(code) {
+            Some(code) => self
+                .keyring
+                .code_digest(verified.claims.key_id, &link_id, &code, ctx.now)
+                .ok_or(RedeemError::Rejected(RejectReason::UnknownKey))?,
+            None => CodeDigest::from_bytes([0u8; 32]),
+        };
+        // The window never exceeds what the keyring may mint (checked before the grant is
+        // spent, so minting below cannot fail on the TTL).
+        let window = self.extended.window.min(self.keyring.policy().max_ttl);
+        let new_expiry = ctx.now.saturating_add(window);
+        // Tokens carry whole seconds; store the same expiry the new token will carry.
+        let new_expiry = Timestamp::from_secs(new_expiry.as_secs());
+        match self
+            .tokens
+            .extend(&link_id, &digest, new_expiry, ctx.now)
+            .await?
+        {
+            ExtendOutcome::Extended { record } => {
+                let ttl = Duration::from_secs(new_expiry.as_secs() - ctx.now.as_secs());
+                let minted = self.keyring.mint_extension(
+                    &verified,
+                    ctx.recipient,
+                    record.binding.ip_prefix,
+                    ttl,
+                    ctx.now,
+                )?;
+                Ok(ExtendedLink {
+                    expires_at: minted.claims.expires_at,
+                    token: minted.token,
+                })
+            }
+            ExtendOutcome::WrongCode { attempts_left } => {
+                Err(RedeemError::ExtensionDenied(ExtensionDenied::WrongCode {
+                    attempts_left,
+                }))
+            }
+            ExtendOutcome::Locked => Err(RedeemError::ExtensionDenied(ExtensionDenied::Locked)),
+            ExtendOutcome::AlreadyExtended => Err(RedeemError::ExtensionDenied(
+                ExtensionDenied::AlreadyExtended,
+            )),
+            ExtendOutcome::NotOffered => {
+                Err(RedeemError::ExtensionDenied(ExtensionDenied::NotOffered))
+            }
+            ExtendOutcome::Expired => {
+                Err(RedeemError::ExtensionDenied(ExtensionDenied::ClaimExpired))
+            }
+            _ => Err(RedeemError::Rejected(RejectReason::Revoked)),
+        }
     }
 }
 

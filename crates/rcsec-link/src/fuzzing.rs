@@ -50,7 +50,8 @@ pub fn sample_tokens() -> Vec<String> {
             requests.push(MintRequest::new(&recipient, ttl).bind_ip(prefix));
         }
     }
-    requests.push(MintRequest::new(&recipient, ttl).not_before(Timestamp::from_secs(1_800_000_300)));
+    requests
+        .push(MintRequest::new(&recipient, ttl).not_before(Timestamp::from_secs(1_800_000_300)));
     requests
         .iter()
         .filter_map(|r| ring.mint(r, minted_at, &FixedRandom).ok())

@@ -59,6 +59,7 @@
 pub mod extended_access;
 #[doc(hidden)]
 pub mod fuzzing;
+mod issue;
 mod keyring;
 mod redeem;
 mod rng;
@@ -70,11 +71,12 @@ mod token;
 #[cfg(feature = "test-utils")]
 pub use store::conformance;
 
-pub use extended_access::{CodeDigest, ExtendedAccessPolicy, VerificationCode};
+pub use extended_access::{CodeDigest, ExtendedAccessPolicy, ExtensionDenied, VerificationCode};
+pub use issue::{IssueRequest, IssuedLink};
 pub use keyring::{KeyInfo, KeyState, Keyring, KeyringError, KeyringFileError, KeyringPolicy};
 pub use redeem::{
-    ExtendedLink, ExtensionDenied, Gateway, IssueRequest, IssuedLink, LinkState, Preview,
-    RedeemContext, RedeemError, Redeemed, user_agent_hash,
+    ExtendedLink, Gateway, LinkState, Preview, RedeemContext, RedeemError, Redeemed,
+    user_agent_hash,
 };
 pub use rng::{OsRandom, RandomError, RandomSource};
 pub use sealed::PayloadKey;

@@ -9,46 +9,16 @@
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use rcsec_core::{AlertId, DeviceId, Msisdn, Timestamp};
+use rcsec_core::{DeviceId, Msisdn, Timestamp};
 use sha2::{Digest, Sha256};
 
-use crate::extended_access::{CodeDigest, ExtendedAccessPolicy, VerificationCode};
+use crate::extended_access::{ExtendedAccessPolicy, ExtensionDenied};
 use crate::keyring::Keyring;
 use crate::rng::{RandomError, RandomSource};
-use crate::sealed::{PayloadKey, SealContext, SealError, seal_to_vec};
-use crate::store::{
-    BlobStore, ConsumeOutcome, ExtendOutcome, ExtensionGrant, LinkBinding, LinkRecord,
-    RecipientPseudonym, StoreError, TakeOutcome, TokenStore,
-};
-use crate::token::{
-    IpPrefix, LinkId, LinkToken, MintError, MintRequest, RejectReason, VerifyContext, VerifyError,
-};
-
-/// Why extended access was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ExtensionDenied {
-    /// Wrong code; `attempts_left` more may be tried.
-    #[error("wrong verification code ({attempts_left} attempts left)")]
-    WrongCode {
-        /// Attempts remaining.
-        attempts_left: u8,
-    },
-    /// No attempts left.
-    #[error("verification code attempts exhausted")]
-    Locked,
-    /// The one extension was already granted.
-    #[error("link was already extended")]
-    AlreadyExtended,
-    /// This link offers no extended access.
-    #[error("link offers no extended access")]
-    NotOffered,
-    /// Too late to claim.
-    #[error("extended access claim period has ended")]
-    ClaimExpired,
-}
+use crate::sealed::SealError;
+use crate::store::{BlobStore, ConsumeOutcome, LinkRecord, StoreError, TakeOutcome, TokenStore};
+use crate::token::{LinkId, LinkToken, MintError, RejectReason, VerifyContext, VerifyError};
 
 /// Why a gateway operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -149,7 +119,7 @@ impl<'a> RedeemContext<'a> {
         self
     }
 
-    fn verify(&self) -> VerifyContext<'a> {
+    pub(crate) fn verify(&self) -> VerifyContext<'a> {
         VerifyContext {
             now: self.now,
             recipient: self.recipient,
@@ -158,7 +128,8 @@ impl<'a> RedeemContext<'a> {
     }
 }
 
-/// SHA-256 of a User-Agent string, as stored in [`LinkBinding::user_agent_hash`].
+/// SHA-256 of a User-Agent string, as stored in
+/// [`LinkBinding::user_agent_hash`](crate::LinkBinding::user_agent_hash).
 pub fn user_agent_hash(user_agent: &str) -> [u8; 32] {
     Sha256::digest(user_agent.as_bytes()).into()
 }
@@ -216,87 +187,6 @@ impl fmt::Debug for Redeemed {
     }
 }
 
-/// What to issue.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct IssueRequest<'a> {
-    /// The alert it belongs to.
-    pub alert_id: AlertId,
-    /// Who it is for.
-    pub recipient: &'a Msisdn,
-    /// The recipient's pseudonym, for the record.
-    pub pseudonym: RecipientPseudonym,
-    /// Link lifetime.
-    pub ttl: Duration,
-    /// Client address binding.
-    pub bind_ip: Option<IpPrefix>,
-    /// User-Agent hash and device bindings (its `ip_prefix` is taken from `bind_ip`).
-    pub binding: LinkBinding,
-    /// MIME type of the payload.
-    pub content_type: &'a str,
-    /// Offer extended access with a verification code.
-    pub extended_access: bool,
-}
-
-impl<'a> IssueRequest<'a> {
-    /// A single-use link without bindings or extended access.
-    pub fn new(
-        alert_id: AlertId,
-        recipient: &'a Msisdn,
-        pseudonym: RecipientPseudonym,
-        ttl: Duration,
-        content_type: &'a str,
-    ) -> Self {
-        Self {
-            alert_id,
-            recipient,
-            pseudonym,
-            ttl,
-            bind_ip: None,
-            binding: LinkBinding::default(),
-            content_type,
-            extended_access: false,
-        }
-    }
-
-    /// Offers extended access.
-    #[must_use]
-    pub fn with_extended_access(mut self) -> Self {
-        self.extended_access = true;
-        self
-    }
-
-    /// Binds to a client prefix.
-    #[must_use]
-    pub fn bind_ip(mut self, prefix: IpPrefix) -> Self {
-        self.bind_ip = Some(prefix);
-        self
-    }
-
-    /// Sets the extra bindings.
-    #[must_use]
-    pub fn binding(mut self, binding: LinkBinding) -> Self {
-        self.binding = binding;
-        self
-    }
-}
-
-/// An issued link: the token to send, the key for the fragment, and the code if offered.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct IssuedLink {
-    /// The link id.
-    pub link_id: LinkId,
-    /// The token (put it in the URL path).
-    pub token: LinkToken,
-    /// The payload key (put it in the URL fragment, or seal it to a device).
-    pub key: PayloadKey,
-    /// The verification code to send with the alert, when extended access is offered.
-    pub code: Option<VerificationCode>,
-    /// When the link expires.
-    pub expires_at: Timestamp,
-}
-
 /// A new window granted by extended access.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -310,11 +200,11 @@ pub struct ExtendedLink {
 /// The gateway: keyring + stores, and the policy for extended access.
 #[derive(Debug, Clone)]
 pub struct Gateway {
-    keyring: Arc<Keyring>,
-    tokens: Arc<dyn TokenStore>,
-    blobs: Arc<dyn BlobStore>,
-    rng: Arc<dyn RandomSource>,
-    extended: ExtendedAccessPolicy,
+    pub(crate) keyring: Arc<Keyring>,
+    pub(crate) tokens: Arc<dyn TokenStore>,
+    pub(crate) blobs: Arc<dyn BlobStore>,
+    pub(crate) rng: Arc<dyn RandomSource>,
+    pub(crate) extended: ExtendedAccessPolicy,
 }
 
 impl Gateway {
@@ -345,74 +235,6 @@ impl Gateway {
     /// The keyring in use.
     pub fn keyring(&self) -> &Keyring {
         &self.keyring
-    }
-
-    /// Seals `payload` under a fresh key, stores the ciphertext, mints the token and stores
-    /// the record.
-    ///
-    /// # Errors
-    /// [`RedeemError::Mint`], [`RedeemError::Seal`], [`RedeemError::Store`],
-    /// [`RedeemError::Random`].
-    pub async fn issue(
-        &self,
-        req: IssueRequest<'_>,
-        payload: &[u8],
-        now: Timestamp,
-    ) -> Result<IssuedLink, RedeemError> {
-        let rng = &*self.rng;
-        let link_id = LinkId::random(rng)?;
-        let mut mint = MintRequest::new(req.recipient, req.ttl);
-        mint.bind_ip = req.bind_ip;
-        let minted = self.keyring.mint_for_link(link_id, &mint, now)?;
-        let key = PayloadKey::generate(rng)?;
-        let sealed = seal_to_vec(
-            &key,
-            &SealContext::new(&link_id, req.content_type),
-            payload,
-            rng,
-        )?;
-
-        let (blob_ttl, reads) = if req.extended_access {
-            let extra = self
-                .extended
-                .claim_period
-                .saturating_add(self.extended.window);
-            (req.ttl.saturating_add(extra), 2)
-        } else {
-            (req.ttl, 1)
-        };
-        let blob_id = self.blobs.put(sealed, blob_ttl, reads, now).await?;
-
-        let expires_at = minted.claims.expires_at;
-        let mut record = LinkRecord::new(link_id, req.alert_id, req.pseudonym, blob_id, expires_at);
-        record.binding = req.binding;
-        record.binding.ip_prefix = req.bind_ip;
-        let code = if req.extended_access {
-            let code = VerificationCode::generate(rng)?;
-            let digest = self
-                .keyring
-                .code_digest(minted.claims.key_id, &link_id, &code, now)
-                .ok_or(MintError::NoActiveKey)?;
-            record.extension = Some(ExtensionGrant::new(
-                digest,
-                self.extended.max_attempts,
-                self.extended.claim_until(expires_at),
-            ));
-            Some(code)
-        } else {
-            None
-        };
-        if let Err(e) = self.tokens.insert(record).await {
-            let _ = self.blobs.delete(&blob_id).await;
-            return Err(e.into());
-        }
-        Ok(IssuedLink {
-            link_id,
-            token: minted.token,
-            key,
-            code,
-            expires_at,
-        })
     }
 
     /// Verifies the token and reports the link's state. Consumes nothing.
@@ -508,85 +330,6 @@ impl Gateway {
         }
     }
 
-    /// Extended access: the recipient posts the (possibly expired) token and the verification
-    /// code; on a match the link gets one more use for the policy's window, under a new token.
-    ///
-    /// Each wrong code, malformed ones included, costs one attempt.
-    ///
-    /// # Errors
-    /// [`RedeemError::ExtensionDenied`], [`RedeemError::Rejected`] (token or record refused),
-    /// [`RedeemError::Mint`] (`RecipientRequired` after a key rotation if no recipient is
-    /// given), [`RedeemError::Store`].
-    pub async fn extend(
-        &self,
-        token: &str,
-        code: &str,
-        ctx: &RedeemContext<'_>,
-    ) -> Result<ExtendedLink, RedeemError> {
-        let verified = self.keyring.verify_ignoring_expiry(token, &ctx.verify())?;
-        let link_id = verified.claims.link_id;
-        let record = self
-            .tokens
-            .get(&link_id)
-            .await?
-            .ok_or(RedeemError::Rejected(RejectReason::Revoked))?;
-        check_record_binding(&record, ctx)?;
-        // Find out before spending the grant whether a new token can be minted.
-        if !self.keyring.can_mint_extension(&verified, ctx.recipient) {
-            return Err(MintError::RecipientRequired.into());
-        }
-        // A code that cannot be one still spends an attempt: this digest never matches.
-        let digest = match VerificationCode::parse(code) {
-            Some(code) => self
-                .keyring
-                .code_digest(verified.claims.key_id, &link_id, &code, ctx.now)
-                .ok_or(RedeemError::Rejected(RejectReason::UnknownKey))?,
-            None => CodeDigest::from_bytes([0u8; 32]),
-        };
-        // The window never exceeds what the keyring may mint (checked before the grant is
-        // spent, so minting below cannot fail on the TTL).
-        let window = self.extended.window.min(self.keyring.policy().max_ttl);
-        let new_expiry = ctx.now.saturating_add(window);
-        // Tokens carry whole seconds; store the same expiry the new token will carry.
-        let new_expiry = Timestamp::from_secs(new_expiry.as_secs());
-        match self
-            .tokens
-            .extend(&link_id, &digest, new_expiry, ctx.now)
-            .await?
-        {
-            ExtendOutcome::Extended { record } => {
-                let ttl = Duration::from_secs(new_expiry.as_secs() - ctx.now.as_secs());
-                let minted = self.keyring.mint_extension(
-                    &verified,
-                    ctx.recipient,
-                    record.binding.ip_prefix,
-                    ttl,
-                    ctx.now,
-                )?;
-                Ok(ExtendedLink {
-                    expires_at: minted.claims.expires_at,
-                    token: minted.token,
-                })
-            }
-            ExtendOutcome::WrongCode { attempts_left } => {
-                Err(RedeemError::ExtensionDenied(ExtensionDenied::WrongCode {
-                    attempts_left,
-                }))
-            }
-            ExtendOutcome::Locked => Err(RedeemError::ExtensionDenied(ExtensionDenied::Locked)),
-            ExtendOutcome::AlreadyExtended => Err(RedeemError::ExtensionDenied(
-                ExtensionDenied::AlreadyExtended,
-            )),
-            ExtendOutcome::NotOffered => {
-                Err(RedeemError::ExtensionDenied(ExtensionDenied::NotOffered))
-            }
-            ExtendOutcome::Expired => {
-                Err(RedeemError::ExtensionDenied(ExtensionDenied::ClaimExpired))
-            }
-            _ => Err(RedeemError::Rejected(RejectReason::Revoked)),
-        }
-    }
-
     /// Revokes one link (chain-of-custody event) and deletes its ciphertext.
     ///
     /// # Errors
@@ -601,7 +344,10 @@ impl Gateway {
     }
 }
 
-fn check_record_binding(record: &LinkRecord, ctx: &RedeemContext<'_>) -> Result<(), RedeemError> {
+pub(crate) fn check_record_binding(
+    record: &LinkRecord,
+    ctx: &RedeemContext<'_>,
+) -> Result<(), RedeemError> {
     use subtle::ConstantTimeEq;
     let mismatch = RedeemError::Rejected(RejectReason::BindingMismatch);
     if let Some(prefix) = &record.binding.ip_prefix

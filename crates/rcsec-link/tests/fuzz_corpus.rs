@@ -11,7 +11,10 @@ use rcsec_link::VerifyContext;
 fn replay(target: &str, check: fn(&[u8])) -> usize {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
     let mut seen = 0;
-    for dir in [root.join("corpus").join(target), root.join("artifacts").join(target)] {
+    for dir in [
+        root.join("corpus").join(target),
+        root.join("artifacts").join(target),
+    ] {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
@@ -42,7 +45,10 @@ fn corpus_contains_the_sample_tokens() {
     let samples = rcsec_link::fuzzing::sample_tokens();
     assert_eq!(samples.len(), 4);
     for sample in samples {
-        assert!(seeds.iter().any(|s| s == sample.as_bytes()), "missing seed {sample}");
+        assert!(
+            seeds.iter().any(|s| s == sample.as_bytes()),
+            "missing seed {sample}"
+        );
     }
 }
 
@@ -58,7 +64,9 @@ fn sample_tokens_verify_as_described() {
     for t in rcsec_link::fuzzing::sample_tokens() {
         let now = Timestamp::from_secs(1_800_000_400);
         assert_eq!(
-            ring.verify(&t, &VerifyContext::at(now)).unwrap_err().reason_code(),
+            ring.verify(&t, &VerifyContext::at(now))
+                .unwrap_err()
+                .reason_code(),
             "bad_signature"
         );
     }

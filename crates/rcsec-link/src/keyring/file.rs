@@ -193,7 +193,10 @@ impl Keyring {
                 material: k.secret.map(|b| KeyMaterial::new(b.0)),
             });
         }
-        Self::from_parts(policy, KeyId(repr.active), keys)
+        Self::from_parts(policy, KeyId(repr.active), keys).map_err(|e| match e {
+            KeyringError::InvalidPolicy => e,
+            _ => KeyringFileError::Invalid.into(),
+        })
     }
 
     fn to_json(&self) -> Result<Zeroizing<Vec<u8>>, KeyringFileError> {
@@ -226,7 +229,7 @@ impl Keyring {
         };
         // Serialize into a buffer that is wiped on drop, sized up front so it never
         // reallocates (leaving unwiped copies behind).
-        let mut out = Zeroizing::new(Vec::with_capacity(256 + 160 * self.entries().len()));
+        let mut out = Zeroizing::new(Vec::with_capacity(512 + 512 * self.entries().len()));
         serde_json::to_writer_pretty(&mut *out, &repr).map_err(|_| KeyringFileError::Invalid)?;
         out.push(b'\n');
         Ok(out)

@@ -145,19 +145,20 @@ impl FromStr for IpPrefix {
             None => (s, None),
         };
         let addr: IpAddr = addr.parse().map_err(|_| IpPrefixError)?;
+        let mapped = addr.is_ipv6() && addr.to_canonical().is_ipv4();
         let len = match len {
             Some(len) if !len.is_empty() && len.bytes().all(|b| b.is_ascii_digit()) => {
-                len.parse::<u8>().map_err(|_| IpPrefixError)?
+                let len = len.parse::<u8>().map_err(|_| IpPrefixError)?;
+                // A mapped address written with a v6 length (::ffff:a.b.c.d/120) is v4 /24.
+                match (mapped, len.checked_sub(96)) {
+                    (false, _) => len,
+                    (true, Some(v4_len)) => v4_len,
+                    (true, None) => return Err(IpPrefixError),
+                }
             }
             Some(_) => return Err(IpPrefixError),
             None if addr.to_canonical().is_ipv4() => 32,
             None => 128,
-        };
-        // A mapped address written with a v6 length (::ffff:a.b.c.d/120) becomes v4 /24.
-        let len = match (addr, addr.to_canonical()) {
-            (IpAddr::V6(_), IpAddr::V4(_)) if len > 96 => len - 96,
-            (IpAddr::V6(_), IpAddr::V4(_)) => return Err(IpPrefixError),
-            _ => len,
         };
         Self::new(addr, len)
     }
@@ -194,6 +195,9 @@ mod tests {
         assert_eq!(host.binding(), IpBinding::V4(32));
         let mapped: IpPrefix = "::ffff:198.51.100.1/120".parse().unwrap();
         assert_eq!(mapped.to_string(), "198.51.100.0/24");
+        let mapped_host: IpPrefix = "::ffff:198.51.100.1".parse().unwrap();
+        assert_eq!(mapped_host.to_string(), "198.51.100.1/32");
+        assert!("::ffff:198.51.100.1/64".parse::<IpPrefix>().is_err());
         for bad in [
             "",
             "1.2.3.4/0",

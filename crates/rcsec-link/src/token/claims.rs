@@ -123,8 +123,8 @@ pub struct VerifiedToken {
 /// A link token: 64 URL-safe characters, a bearer credential for one link.
 ///
 /// `Debug` prints only the length. The text is available through [`LinkToken::as_str`] for
-/// building the URL.
-#[derive(Clone, PartialEq, Eq)]
+/// building the URL. No `PartialEq`: compare credentials only through verification.
+#[derive(Clone)]
 pub struct LinkToken(String);
 
 impl LinkToken {
