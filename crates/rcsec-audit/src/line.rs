@@ -418,13 +418,43 @@ fn is_lower_hex(raw: &[u8]) -> bool {
     raw.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
+/// Lowercase hex digit values; 0x10 marks bytes that are not lowercase hex digits.
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "the values cast are below 16"
+)]
+const HEX_VALUES: [u8; 256] = {
+    let mut table = [0x10u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut j = 0;
+    while j < 6 {
+        table[b'a' as usize + j] = 10 + j as u8;
+        j += 1;
+    }
+    table
+};
+
+/// 64 lowercase hex digits to a hash: one table lookup per digit and a single validity check
+/// at the end (this runs three times per event during verification).
 fn parse_hex32(raw: &[u8]) -> Option<Hash> {
-    if raw.len() != 64 || !is_lower_hex(raw) {
+    if raw.len() != 64 {
         return None;
     }
     let mut out = [0u8; 32];
-    hex::decode_to_slice(raw, &mut out).ok()?;
-    Some(Hash::new(out))
+    let mut invalid = 0u8;
+    for (byte, pair) in out.iter_mut().zip(raw.chunks_exact(2)) {
+        let (hi, lo) = (
+            HEX_VALUES[usize::from(pair[0])],
+            HEX_VALUES[usize::from(pair[1])],
+        );
+        invalid |= hi | lo;
+        *byte = (hi << 4) | (lo & 0x0f);
+    }
+    (invalid & 0x10 == 0).then_some(Hash::new(out))
 }
 
 struct Cursor<'a> {
@@ -611,6 +641,23 @@ mod tests {
                 AlertId::new(sample).is_ok(),
                 "{sample}"
             );
+        }
+    }
+
+    #[test]
+    fn hex_parsing_is_lowercase_only_and_exact() {
+        let bytes: Vec<u8> = (0u8..32).map(|i| i.wrapping_mul(37)).collect();
+        let text = hex::encode(&bytes);
+        assert_eq!(
+            parse_hex32(text.as_bytes()).unwrap().as_bytes().as_slice(),
+            bytes
+        );
+        assert!(parse_hex32(text.to_uppercase().as_bytes()).is_none());
+        assert!(parse_hex32(&text.as_bytes()[..62]).is_none());
+        for bad in [b'g', b'G', b' ', b'"', 0, 0xff, b'/', b':', b'`'] {
+            let mut t = text.clone().into_bytes();
+            t[17] = bad;
+            assert!(parse_hex32(&t).is_none(), "{bad}");
         }
     }
 
