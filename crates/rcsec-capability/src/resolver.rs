@@ -100,16 +100,24 @@ impl Resolver {
     /// Resolves `number`: from the cache when fresh, otherwise by one provider query shared
     /// with every concurrent caller for the same number.
     ///
+    /// The cache is consulted when this is called, so a hit is ready on the first poll and
+    /// allocates nothing; only a miss builds the (boxed) query future.
+    ///
     /// # Errors
     /// [`CapabilityError::ProviderOutage`] when every provider failed or was skipped by its
     /// open circuit breaker (the policy's `provider_outage`). Outages are not cached.
-    pub async fn resolve(&self, number: &Msisdn) -> Result<Resolution, CapabilityError> {
+    pub fn resolve<'a>(
+        &'a self,
+        number: &'a Msisdn,
+    ) -> impl Future<Output = Result<Resolution, CapabilityError>> + Send + 'a {
         let key = NumberKey::of(number);
-        if let Some(hit) = self.cache.get_key(key, self.clock.now()) {
-            return Ok(hit);
+        let hit = self.cache.get_key(key, self.clock.now());
+        async move {
+            match hit {
+                Some(hit) => Ok(hit),
+                None => Box::pin(self.resolve_miss(number, key)).await,
+            }
         }
-        // Boxed so the hit path polls a small future; a miss costs microseconds anyway.
-        Box::pin(self.resolve_miss(number, key)).await
     }
 
     async fn resolve_miss(
