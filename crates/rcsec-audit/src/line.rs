@@ -610,10 +610,13 @@ fn hex_member(out: &mut Vec<u8>, name: &str, bytes: &[u8]) {
     out.extend_from_slice(b",\"");
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b"\":\"");
-    for &b in bytes {
-        out.push(HEX[usize::from(b >> 4)]);
-        out.push(HEX[usize::from(b & 0x0f)]);
+    // Encode into a stack buffer and copy once: per-byte pushes re-check capacity each time.
+    let mut buf = [0u8; 128];
+    for (pair, &b) in buf.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 0x0f)];
     }
+    out.extend_from_slice(&buf[..2 * bytes.len().min(64)]);
     out.push(b'"');
 }
 
