@@ -80,7 +80,10 @@ impl ConsentLedger {
     /// Whether a message of `severity` and `category` may be sent: essential messages always,
     /// others only with an opt-in in force (under `terms_version` when given).
     pub fn permits(&self, severity: Severity, category: &str, terms_version: Option<&str>) -> bool {
-        is_essential(severity) || self.record(category).is_some_and(|r| r.in_force(terms_version))
+        is_essential(severity)
+            || self
+                .record(category)
+                .is_some_and(|r| r.in_force(terms_version))
     }
 }
 
@@ -107,8 +110,14 @@ mod tests {
         ledger.grant("Digest", Timestamp::from_secs(10), "v1");
         assert!(ledger.permits(Severity::P3, "digest", None));
         assert!(ledger.permits(Severity::P3, "digest", Some("v1")));
-        assert!(!ledger.permits(Severity::P3, "digest", Some("v2")), "old terms");
-        assert!(!ledger.permits(Severity::P3, "maintenance", None), "other category");
+        assert!(
+            !ledger.permits(Severity::P3, "digest", Some("v2")),
+            "old terms"
+        );
+        assert!(
+            !ledger.permits(Severity::P3, "maintenance", None),
+            "other category"
+        );
         assert!(ledger.withdraw("digest", Timestamp::from_secs(20)));
         assert!(!ledger.withdraw("digest", Timestamp::from_secs(21)));
         assert!(!ledger.permits(Severity::P3, "digest", None));

@@ -119,7 +119,9 @@ impl Policy {
         let unknown = Region::default();
         let region = input.region.unwrap_or(&unknown);
         let recipient_ok = self.residency.recipient_regions.is_empty()
-            || input.region.is_some_and(|r| self.residency.allows_recipient(r));
+            || input
+                .region
+                .is_some_and(|r| self.residency.allows_recipient(r));
         if !recipient_ok {
             return blocked(
                 input.severity,
@@ -148,7 +150,12 @@ impl Policy {
         let mut denied_any = false;
         // The first rule that denied a better route: it shaped the decision.
         let mut denied_by: Option<&str> = None;
-        for route in [Route::RcsE2ee, Route::EncryptedPush, Route::RcsPlain, Route::SmsLink] {
+        for route in [
+            Route::RcsE2ee,
+            Route::EncryptedPush,
+            Route::RcsPlain,
+            Route::SmsLink,
+        ] {
             if !input.facts.available(route) {
                 continue;
             }
@@ -183,7 +190,10 @@ impl Policy {
                 fallback_reason,
                 indicator: indicator(route, input.facts),
                 explanation: explain(route, treatment, sensitivity, fallback_reason),
-                rule: rule.map(|r| r.name.as_str()).or(denied_by).map(str::to_owned),
+                rule: rule
+                    .map(|r| r.name.as_str())
+                    .or(denied_by)
+                    .map(str::to_owned),
                 severity: input.severity,
             };
         }
@@ -202,7 +212,10 @@ impl Policy {
             .facts
             .e2ee_fallback_reason()
             .unwrap_or(FallbackReason::PolicyBlocked);
-        let why = format!("Not sent, because {} and no other route is safe.", reason.clause());
+        let why = format!(
+            "Not sent, because {} and no other route is safe.",
+            reason.clause()
+        );
         blocked(input.severity, reason, &why)
     }
 }
@@ -239,7 +252,11 @@ fn indicator(route: Route, facts: &ChannelFacts) -> Indicator {
     }
 }
 
-pub(crate) fn route_phrase(route: Route, treatment: Treatment, sensitivity: Sensitivity) -> &'static str {
+pub(crate) fn route_phrase(
+    route: Route,
+    treatment: Treatment,
+    sensitivity: Sensitivity,
+) -> &'static str {
     match (route, treatment) {
         (Route::RcsE2ee, Treatment::Full) => "Sent over RCS with end-to-end encryption",
         (Route::EncryptedPush, Treatment::Full) => {
@@ -249,7 +266,9 @@ pub(crate) fn route_phrase(route: Route, treatment: Treatment, sensitivity: Sens
             "Sent over unencrypted RCS with sensitive details replaced by a secure link"
         }
         (Route::RcsPlain, Treatment::Redacted) => "Sent over unencrypted RCS",
-        (Route::SmsLink, _) | (_, Treatment::LinkOnly) => "Sent as a short notice with only a secure link",
+        (Route::SmsLink, _) | (_, Treatment::LinkOnly) => {
+            "Sent as a short notice with only a secure link"
+        }
         (_, Treatment::Redacted) => "Sent with sensitive details replaced by a secure link",
         (_, _) => "Sent",
     }

@@ -3,7 +3,12 @@
 //! Each function states the property its target checks; `tests/fuzz_corpus.rs` replays the
 //! committed seeds through the same functions, so `cargo test` exercises them without a fuzzer.
 
+use std::sync::LazyLock;
+
 use crate::{Classifier, Policy, redact};
+
+/// Built once per process: compiling the detectors costs far more than one input.
+static CLASSIFIER: LazyLock<Classifier> = LazyLock::new(Classifier::default);
 
 /// Parses arbitrary bytes as a policy file; never panics, every error carries a position
 /// inside the input, and every accepted policy renders an SMS text with its link.
@@ -17,12 +22,18 @@ pub fn policy_toml_parse(data: &[u8]) {
     match Policy::from_toml(text) {
         Ok(policy) => {
             let sms = policy.sms_text(rcsec_core::Severity::P0, "https://l.example/x");
-            assert!(sms.contains("https://l.example/x"), "sms text must carry the link");
+            assert!(
+                sms.contains("https://l.example/x"),
+                "sms text must carry the link"
+            );
         }
         Err(err) => {
             let (line, column) = err.location();
             assert!(line >= 1 && column >= 1, "positions are 1-based");
-            assert!(line <= text.lines().count().max(1) + 1, "line inside the input");
+            assert!(
+                line <= text.lines().count().max(1) + 1,
+                "line inside the input"
+            );
         }
     }
 }
@@ -34,10 +45,13 @@ pub fn policy_toml_parse(data: &[u8]) {
 /// When the property fails: that is the bug the fuzzer is looking for.
 pub fn classify_text(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let classification = Classifier::default().classify(&text);
+    let classification = CLASSIFIER.classify(&text);
     let mut end = 0;
     for f in &classification.findings {
-        assert!(f.span.start >= end && f.span.start < f.span.end, "ordered, disjoint");
+        assert!(
+            f.span.start >= end && f.span.start < f.span.end,
+            "ordered, disjoint"
+        );
         assert!(text.is_char_boundary(f.span.start) && text.is_char_boundary(f.span.end));
         end = f.span.end;
     }

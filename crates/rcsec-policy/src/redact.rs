@@ -60,6 +60,9 @@ mod tests {
         let c = Classifier::default().classify("token ghp_0123456789abcdefghijABCDEFGHIJ012345 x");
         assert!(!c.findings.is_empty());
         assert_eq!(redact("short", &c), "[redacted]");
-        assert_eq!(redact("no findings", &Classification::default()), "no findings");
+        assert_eq!(
+            redact("no findings", &Classification::default()),
+            "no findings"
+        );
     }
 }

@@ -9,16 +9,7 @@ use std::fmt;
 
 /// How a message travels, best first. `Ord` follows that order: `RcsE2ee < Blocked`.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Route {
@@ -300,11 +291,20 @@ mod tests {
         let mut f = ChannelFacts::default();
         assert_eq!(f.e2ee_fallback_reason(), Some(FallbackReason::NoRcs));
         f.rcs_reachable = true;
-        assert_eq!(f.e2ee_fallback_reason(), Some(FallbackReason::CarrierNoE2ee));
+        assert_eq!(
+            f.e2ee_fallback_reason(),
+            Some(FallbackReason::CarrierNoE2ee)
+        );
         f.e2ee = E2eeState::DeviceMismatch;
-        assert_eq!(f.e2ee_fallback_reason(), Some(FallbackReason::DeviceMismatch));
+        assert_eq!(
+            f.e2ee_fallback_reason(),
+            Some(FallbackReason::DeviceMismatch)
+        );
         f.provider_outage = true;
-        assert_eq!(f.e2ee_fallback_reason(), Some(FallbackReason::ProviderOutage));
+        assert_eq!(
+            f.e2ee_fallback_reason(),
+            Some(FallbackReason::ProviderOutage)
+        );
         assert_eq!(ChannelFacts::rcs_e2ee().e2ee_fallback_reason(), None);
     }
 }

@@ -66,10 +66,24 @@ impl Rng {
     }
 }
 
-const SERVICES: &[&str] = &["checkout", "payments-api", "search", "auth-gateway", "ledger"];
-const PATHS: &[&str] = &["/api/v1/orders", "/healthz", "/api/v2/carts", "/metrics", "/login"];
+const SERVICES: &[&str] = &[
+    "checkout",
+    "payments-api",
+    "search",
+    "auth-gateway",
+    "ledger",
+];
+const PATHS: &[&str] = &[
+    "/api/v1/orders",
+    "/healthz",
+    "/api/v2/carts",
+    "/metrics",
+    "/login",
+];
 const LEVELS: &[&str] = &["info", "warn", "error", "debug"];
-const MONTHS: &[&str] = &["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: &[&str] = &[
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 fn timestamp(rng: &mut Rng) -> String {
     format!(
@@ -93,7 +107,12 @@ fn pod(rng: &mut Rng) -> String {
 }
 
 fn ip(rng: &mut Rng) -> String {
-    format!("10.{}.{}.{}", rng.below(256), rng.below(256), 1 + rng.below(254))
+    format!(
+        "10.{}.{}.{}",
+        rng.below(256),
+        rng.below(256),
+        1 + rng.below(254)
+    )
 }
 
 /// One benign log line (with its newline).
@@ -204,14 +223,44 @@ pub fn benign_line(rng: &mut Rng) -> String {
 pub fn secret_line(rng: &mut Rng) -> String {
     let ts = timestamp(rng);
     match rng.below(8) {
-        0 => format!("{ts} export AWS_ACCESS_KEY_ID=AKIA{}\n", rng.chars(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)),
-        1 => format!("{ts} git clone https://x:ghp_{}@github.com/acme/app\n", rng.chars(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 36)),
-        2 => format!("{ts} db connect failed: postgres://app:{}@db-7:5432/app\n", rng.b64(16).replace(['+', '/'], "x")),
+        0 => format!(
+            "{ts} export AWS_ACCESS_KEY_ID=AKIA{}\n",
+            rng.chars(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+        ),
+        1 => format!(
+            "{ts} git clone https://x:ghp_{}@github.com/acme/app\n",
+            rng.chars(
+                b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+                36
+            )
+        ),
+        2 => format!(
+            "{ts} db connect failed: postgres://app:{}@db-7:5432/app\n",
+            rng.b64(16).replace(['+', '/'], "x")
+        ),
         3 => format!("{ts} config loaded password=\"{}\"\n", rng.b64(14)),
-        4 => format!("{ts} slack notify token xoxb-{}-{}-{}\n", 1000 + rng.below(9_000_000_000), 1000 + rng.below(9_000_000_000), rng.chars(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 24)),
-        5 => format!("{ts} Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJ{}.{}\n", rng.b64(40).replace(['+', '/'], "_"), rng.b64(43).replace(['+', '/'], "-")),
+        4 => format!(
+            "{ts} slack notify token xoxb-{}-{}-{}\n",
+            1000 + rng.below(9_000_000_000),
+            1000 + rng.below(9_000_000_000),
+            rng.chars(
+                b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+                24
+            )
+        ),
+        5 => format!(
+            "{ts} Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJ{}.{}\n",
+            rng.b64(40).replace(['+', '/'], "_"),
+            rng.b64(43).replace(['+', '/'], "-")
+        ),
         6 => format!("{ts} charge failed for card 4111 1111 1111 1111 amount=42.00\n"),
-        _ => format!("{ts} stripe key sk_live_{}\n", rng.chars(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 24)),
+        _ => format!(
+            "{ts} stripe key sk_live_{}\n",
+            rng.chars(
+                b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+                24
+            )
+        ),
     }
 }
 

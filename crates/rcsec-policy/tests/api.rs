@@ -16,3 +16,10 @@ mod overrides;
 mod policy_file;
 #[path = "api/rendering.rs"]
 mod rendering;
+
+/// One classifier for all tests: compiling the detectors is the slow part of a debug build.
+fn classifier() -> &'static rcsec_policy::Classifier {
+    static CLASSIFIER: std::sync::LazyLock<rcsec_policy::Classifier> =
+        std::sync::LazyLock::new(rcsec_policy::Classifier::default);
+    &CLASSIFIER
+}

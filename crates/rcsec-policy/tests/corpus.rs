@@ -57,7 +57,11 @@ impl Score {
 }
 
 fn ratio(a: u32, b: u32) -> f64 {
-    if b == 0 { 1.0 } else { f64::from(a) / f64::from(b) }
+    if b == 0 {
+        1.0
+    } else {
+        f64::from(a) / f64::from(b)
+    }
 }
 
 fn corpus_dir() -> PathBuf {
@@ -137,7 +141,10 @@ fn evaluate() -> Report {
 }
 
 fn print(report: &Report) {
-    println!("{:<44} {:>4} {:>4} {:>4} {:>4}  prec  recall", "kind", "tp", "fp", "fn", "tn");
+    println!(
+        "{:<44} {:>4} {:>4} {:>4} {:>4}  prec  recall",
+        "kind", "tp", "fp", "fn", "tn"
+    );
     for (name, s) in report.per_kind.iter().chain(&report.per_file) {
         println!(
             "{name:<44} {:>4} {:>4} {:>4} {:>4}  {:.3} {:.3}",
@@ -180,7 +187,11 @@ fn corpus_precision_and_recall_hold_their_floors() {
     print(&report);
     let s = report.overall;
     // Floors: measured 0.959 / 0.943 when this test was written, less a small margin.
-    assert!(s.precision() >= 0.95, "overall precision {:.3}", s.precision());
+    assert!(
+        s.precision() >= 0.95,
+        "overall precision {:.3}",
+        s.precision()
+    );
     assert!(s.recall() >= 0.935, "overall recall {:.3}", s.recall());
     // The structured PII detectors are checked separately: their validators are exact.
     for kind in ["CREDIT_CARD", "IBAN_CODE", "EMAIL_ADDRESS"] {

@@ -2,9 +2,10 @@
 //!
 //! Two cheap passes decide where the expensive work happens:
 //!
-//! 1. an Aho-Corasick automaton over the literal anchors of every secret detector (token
-//!    prefixes such as `ghp_` or `AKIA`, and credential keywords such as `password`); only the
-//!    lines that contain an anchor are handed to that detector's regular expression;
+//! 1. a SIMD multi-literal search (Aho-Corasick's packed Teddy searcher) for the anchors of
+//!    every secret detector (token prefixes such as `ghp_` or `AKIA`, and credential keywords
+//!    such as `password`); only the lines that contain an anchor are handed to that detector's
+//!    regular expression, and keyword detectors only where an assignment could follow;
 //! 2. a single byte-class scan for personal data: digit runs are split into groups and matched
 //!    against the shapes of card numbers, US SSNs and phone numbers before any checksum runs,
 //!    `@` starts an e-mail check and `CC00` starts an IBAN check.
@@ -13,6 +14,7 @@
 //! A [`Finding`] records what kind of thing was found, how sure the detector is and where it is;
 //! it never stores the matched text.
 
+mod anchors;
 mod finding;
 mod pii;
 mod secrets;

@@ -24,7 +24,9 @@ pub(super) fn scan(text: &str, out: &mut Vec<Finding>) {
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
-        if c.is_ascii_digit() || (matches!(c, b'+' | b'(') && b.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+        if c.is_ascii_digit()
+            || (matches!(c, b'+' | b'(') && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
             i = number_run(text, i, out);
         } else if is_word_byte(c) {
             if c.is_ascii_uppercase() && !(i > 0 && is_word_byte(b[i - 1])) {
@@ -39,7 +41,7 @@ pub(super) fn scan(text: &str, out: &mut Vec<Finding>) {
                         i = end;
                         continue;
                     }
-                    Iban::NotIban => {}
+                    Iban::Absent => {}
                 }
             }
             i = skip_word(b, i);
@@ -51,8 +53,21 @@ pub(super) fn scan(text: &str, out: &mut Vec<Finding>) {
     }
 }
 
+/// Bytes that belong to words: ASCII letters and digits, `_`, and all of UTF-8's non-ASCII
+/// bytes (letters of other scripts).
+const WORD: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        table[i] = c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+        i += 1;
+    }
+    table
+};
+
 fn is_word_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
+    WORD[usize::from(c)]
 }
 
 fn skip_word(b: &[u8], mut i: usize) -> usize {
@@ -67,7 +82,11 @@ fn skip_word(b: &[u8], mut i: usize) -> usize {
 fn number_run(text: &str, start: usize, out: &mut Vec<Finding>) -> usize {
     let b = text.as_bytes();
     // Attached to a word or a dotted/dashed token (`v1.2`, `id-42`): not a free-standing number.
-    if start > 0 && (is_word_byte(b[start - 1]) || matches!(b[start - 1], b'.' | b'-' | b'/' | b':' | b'#' | b'=' ) && attached(b, start)) {
+    if start > 0
+        && (is_word_byte(b[start - 1])
+            || matches!(b[start - 1], b'.' | b'-' | b'/' | b':' | b'#' | b'=')
+                && attached(b, start))
+    {
         return skip_token(b, start);
     }
     let plus = b[start] == b'+';
@@ -115,10 +134,18 @@ fn number_run(text: &str, start: usize, out: &mut Vec<Finding>) -> usize {
     }
     let end = groups[n - 1].end;
     // A number glued to a word on its right (`123abc`, `4.2GHz`) is part of that word.
-    if end < b.len() && (is_word_byte(b[end]) || (matches!(b[end], b'.' | b'-') && b.get(end + 1).is_some_and(|c| c.is_ascii_alphanumeric()))) {
+    if end < b.len()
+        && (is_word_byte(b[end])
+            || (matches!(b[end], b'.' | b'-')
+                && b.get(end + 1).is_some_and(|c| c.is_ascii_alphanumeric())))
+    {
         return skip_token(b, start);
     }
-    shapes(text, &groups[..n], plus, out);
+    // Nothing is shorter than eight digits (E.164 with a plus) or nine (everything else).
+    let total: usize = groups[..n].iter().map(|g| g.digits).sum();
+    if total >= if plus { 8 } else { 9 } {
+        shapes(text, &groups[..n], plus, out);
+    }
     end
 }
 
@@ -178,7 +205,10 @@ fn classify_groups(text: &str, g: &[Group], plus: bool, whole_run: bool) -> Opti
     let digits = &d[..n];
     let span_start = if plus { g[0].start - 1 } else { g[0].start };
     let span = span_start..g[g.len() - 1].end;
-    let same_sep = g.iter().skip(1).all(|x| x.sep == g.get(1).map_or(0, |y| y.sep));
+    let same_sep = g
+        .iter()
+        .skip(1)
+        .all(|x| x.sep == g.get(1).map_or(0, |y| y.sep));
     let any_paren = g.iter().any(|x| x.paren);
     if plus {
         // International format: +CC then groups, 8 to 15 digits (E.164).
@@ -197,7 +227,13 @@ fn classify_groups(text: &str, g: &[Group], plus: bool, whole_run: bool) -> Opti
             .then(|| Finding::new(FindingKind::UsSsn, Confidence::Medium, span));
     }
     // Payment cards: 13-19 digits, ungrouped or in the printed groupings.
-    if (13..=19).contains(&total) && !any_paren && same_sep && card_layout(g) && luhn(digits) && iin_matches(digits) {
+    if (13..=19).contains(&total)
+        && !any_paren
+        && same_sep
+        && card_layout(g)
+        && luhn(digits)
+        && iin_matches(digits)
+    {
         let mut last4 = [0u8; 4];
         for (slot, digit) in last4.iter_mut().zip(&digits[n - 4..]) {
             *slot = b'0' + digit;
@@ -208,12 +244,22 @@ fn classify_groups(text: &str, g: &[Group], plus: bool, whole_run: bool) -> Opti
         .then(|| Finding::new(FindingKind::Phone, Confidence::Low, span))
 }
 
+/// The digit counts of (at most six) groups.
+fn sizes(g: &[Group]) -> ([usize; 6], usize) {
+    let mut out = [0; 6];
+    for (slot, group) in out.iter_mut().zip(g) {
+        *slot = group.digits;
+    }
+    (out, g.len().min(6))
+}
+
 fn card_layout(g: &[Group]) -> bool {
-    let sizes: Vec<usize> = g.iter().map(|x| x.digits).collect();
+    let (buf, len) = sizes(g);
+    let sizes = &buf[..len];
     if g.len() > 1 && !matches!(g[1].sep, b' ' | b'-') {
         return false;
     }
-    match sizes.as_slice() {
+    match sizes {
         [_] => true,
         [4, 6, 4] | [4, 6, 5] => true,
         [rest @ .., last] => rest.iter().all(|&s| s == 4) && (1..=4).contains(last),
@@ -222,14 +268,18 @@ fn card_layout(g: &[Group]) -> bool {
 }
 
 fn phone_layout(g: &[Group], digits: &[u8], same_sep: bool) -> bool {
-    let sizes: Vec<usize> = g.iter().map(|x| x.digits).collect();
+    let (buf, len) = sizes(g);
+    let sizes = &buf[..len];
     let total = digits.len();
-    let seps_ok = g.iter().skip(1).all(|x| matches!(x.sep, b' ' | b'-' | b'.'));
+    let seps_ok = g
+        .iter()
+        .skip(1)
+        .all(|x| matches!(x.sep, b' ' | b'-' | b'.'));
     // North American: (NXX) NXX-XXXX, NXX-NXX-XXXX, optionally after a 1.
     let nanp = |area: usize| {
         digits.get(area).is_some_and(|&c| c >= 2) && digits.get(area + 3).is_some_and(|&c| c >= 2)
     };
-    match sizes.as_slice() {
+    match sizes {
         [3, 3, 4] if (g[0].paren || same_sep) && nanp(0) => return true,
         [1, 3, 3, 4] if digits[0] == 1 && (g[1].paren || same_sep) && nanp(1) => return true,
         _ => {}
@@ -243,7 +293,10 @@ fn phone_layout(g: &[Group], digits: &[u8], same_sep: bool) -> bool {
         }
         let first_ok = g[0].digits >= 2 || (g[0].digits == 1 && g.len() >= 3);
         let rest_ok = g.iter().skip(1).all(|x| x.digits >= 2);
-        return (9..=12).contains(&total) && first_ok && rest_ok && (seps_ok || g.iter().any(|x| x.paren))
+        return (9..=12).contains(&total)
+            && first_ok
+            && rest_ok
+            && (seps_ok || g.iter().any(|x| x.paren))
             && (same_sep || g.iter().any(|x| x.paren) || g.iter().skip(1).all(|x| x.sep != b'.'));
     }
     false
@@ -293,7 +346,7 @@ pub(super) fn luhn(d: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Issuer identification ranges and the lengths each network issues.
@@ -302,14 +355,14 @@ fn iin_matches(d: &[u8]) -> bool {
     let prefix = |k: usize| d[..k].iter().fold(0u32, |acc, &x| acc * 10 + u32::from(x));
     let (p1, p2, p3, p4, p6) = (prefix(1), prefix(2), prefix(3), prefix(4), prefix(6));
     match p1 {
-        1 => n == 15,                                            // UATP
-        2 => (2221..=2720).contains(&p4) && n == 16,             // Mastercard 2-series
+        1 => n == 15,                                // UATP
+        2 => (2221..=2720).contains(&p4) && n == 16, // Mastercard 2-series
         3 => {
             ((p2 == 34 || p2 == 37) && n == 15)                  // American Express
                 || ((300..=305).contains(&p3) || p2 == 36 || p2 == 38 || p2 == 39) && (14..=19).contains(&n) // Diners
                 || (3528..=3589).contains(&p4) && (16..=19).contains(&n) // JCB
         }
-        4 => matches!(n, 13 | 16 | 19),                          // Visa
+        4 => matches!(n, 13 | 16 | 19), // Visa
         5 => {
             ((51..=55).contains(&p2) && n == 16)                 // Mastercard
                 || (matches!(p2, 50 | 56..=58) && (12..=19).contains(&n)) // Maestro
@@ -326,19 +379,94 @@ fn iin_matches(d: &[u8]) -> bool {
 
 /// IBAN lengths per country (ISO 13616 registry).
 const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
-    (b"AD", 24), (b"AE", 23), (b"AL", 28), (b"AT", 20), (b"AZ", 28), (b"BA", 20), (b"BE", 16),
-    (b"BG", 22), (b"BH", 22), (b"BI", 27), (b"BR", 29), (b"BY", 28), (b"CH", 21), (b"CR", 22),
-    (b"CY", 28), (b"CZ", 24), (b"DE", 22), (b"DJ", 27), (b"DK", 18), (b"DO", 28), (b"EE", 20),
-    (b"EG", 29), (b"ES", 24), (b"FI", 18), (b"FK", 18), (b"FO", 18), (b"FR", 27), (b"GB", 22),
-    (b"GE", 22), (b"GI", 23), (b"GL", 18), (b"GR", 27), (b"GT", 28), (b"HR", 21), (b"HU", 28),
-    (b"IE", 22), (b"IL", 23), (b"IQ", 23), (b"IS", 26), (b"IT", 27), (b"JO", 30), (b"KW", 30),
-    (b"KZ", 20), (b"LB", 28), (b"LC", 32), (b"LI", 21), (b"LT", 20), (b"LU", 20), (b"LV", 21),
-    (b"LY", 25), (b"MC", 27), (b"MD", 24), (b"ME", 22), (b"MK", 19), (b"MN", 20), (b"MR", 27),
-    (b"MT", 31), (b"MU", 30), (b"NI", 28), (b"NL", 18), (b"NO", 15), (b"OM", 23), (b"PK", 24),
-    (b"PL", 28), (b"PS", 29), (b"PT", 25), (b"QA", 29), (b"RO", 24), (b"RS", 22), (b"RU", 33),
-    (b"SA", 24), (b"SC", 31), (b"SD", 18), (b"SE", 24), (b"SI", 19), (b"SK", 24), (b"SM", 27),
-    (b"SO", 23), (b"ST", 25), (b"SV", 28), (b"TL", 23), (b"TN", 24), (b"TR", 26), (b"UA", 29),
-    (b"VA", 22), (b"VG", 24), (b"XK", 20), (b"YE", 30),
+    (b"AD", 24),
+    (b"AE", 23),
+    (b"AL", 28),
+    (b"AT", 20),
+    (b"AZ", 28),
+    (b"BA", 20),
+    (b"BE", 16),
+    (b"BG", 22),
+    (b"BH", 22),
+    (b"BI", 27),
+    (b"BR", 29),
+    (b"BY", 28),
+    (b"CH", 21),
+    (b"CR", 22),
+    (b"CY", 28),
+    (b"CZ", 24),
+    (b"DE", 22),
+    (b"DJ", 27),
+    (b"DK", 18),
+    (b"DO", 28),
+    (b"EE", 20),
+    (b"EG", 29),
+    (b"ES", 24),
+    (b"FI", 18),
+    (b"FK", 18),
+    (b"FO", 18),
+    (b"FR", 27),
+    (b"GB", 22),
+    (b"GE", 22),
+    (b"GI", 23),
+    (b"GL", 18),
+    (b"GR", 27),
+    (b"GT", 28),
+    (b"HR", 21),
+    (b"HU", 28),
+    (b"IE", 22),
+    (b"IL", 23),
+    (b"IQ", 23),
+    (b"IS", 26),
+    (b"IT", 27),
+    (b"JO", 30),
+    (b"KW", 30),
+    (b"KZ", 20),
+    (b"LB", 28),
+    (b"LC", 32),
+    (b"LI", 21),
+    (b"LT", 20),
+    (b"LU", 20),
+    (b"LV", 21),
+    (b"LY", 25),
+    (b"MC", 27),
+    (b"MD", 24),
+    (b"ME", 22),
+    (b"MK", 19),
+    (b"MN", 20),
+    (b"MR", 27),
+    (b"MT", 31),
+    (b"MU", 30),
+    (b"NI", 28),
+    (b"NL", 18),
+    (b"NO", 15),
+    (b"OM", 23),
+    (b"PK", 24),
+    (b"PL", 28),
+    (b"PS", 29),
+    (b"PT", 25),
+    (b"QA", 29),
+    (b"RO", 24),
+    (b"RS", 22),
+    (b"RU", 33),
+    (b"SA", 24),
+    (b"SC", 31),
+    (b"SD", 18),
+    (b"SE", 24),
+    (b"SI", 19),
+    (b"SK", 24),
+    (b"SM", 27),
+    (b"SO", 23),
+    (b"ST", 25),
+    (b"SV", 28),
+    (b"TL", 23),
+    (b"TN", 24),
+    (b"TR", 26),
+    (b"UA", 29),
+    (b"VA", 22),
+    (b"VG", 24),
+    (b"XK", 20),
+    (b"YE", 30),
 ];
 
 enum Iban {
@@ -347,24 +475,29 @@ enum Iban {
     /// IBAN-shaped (country code, check digits, groups) but failing length or mod-97; the
     /// whole grouped token ends here.
     Invalid(usize),
-    NotIban,
+    /// Not IBAN-shaped.
+    Absent,
 }
 
 /// An IBAN starting at `i`, compact or printed in groups of four separated by one space or
 /// dash.
 fn iban(b: &[u8], i: usize) -> Iban {
     let Some(head) = b.get(i..i + 4) else {
-        return Iban::NotIban;
+        return Iban::Absent;
     };
     if !(head[0].is_ascii_uppercase()
         && head[1].is_ascii_uppercase()
         && head[2].is_ascii_digit()
         && head[3].is_ascii_digit())
     {
-        return Iban::NotIban;
+        return Iban::Absent;
     }
-    let Some(want) = IBAN_LENGTHS.iter().find(|(cc, _)| cc[..] == head[..2]).map(|e| e.1) else {
-        return Iban::NotIban;
+    let Some(want) = IBAN_LENGTHS
+        .iter()
+        .find(|(cc, _)| cc[..] == head[..2])
+        .map(|e| e.1)
+    else {
+        return Iban::Absent;
     };
     let mut chars = [0u8; 40];
     let mut n = 0;
@@ -389,19 +522,31 @@ fn iban(b: &[u8], i: usize) -> Iban {
         }
     }
     if n < 8 {
-        return Iban::NotIban;
+        return Iban::Absent;
     }
     if n != want || b.get(pos).is_some_and(|&c| is_word_byte(c)) {
         return Iban::Invalid(skip_word(b, pos));
     }
-    if mod97(&chars[..n]) { Iban::Valid(pos) } else { Iban::Invalid(pos) }
+    if mod97(&chars[..n]) {
+        Iban::Valid(pos)
+    } else {
+        Iban::Invalid(pos)
+    }
 }
 
 fn mod97(iban: &[u8]) -> bool {
     let mut rem = 0u32;
     for &c in iban[4..].iter().chain(&iban[..4]) {
-        let v = if c.is_ascii_digit() { u32::from(c - b'0') } else { u32::from(c - b'A') + 10 };
-        rem = if v >= 10 { (rem * 100 + v) % 97 } else { (rem * 10 + v) % 97 };
+        let v = if c.is_ascii_digit() {
+            u32::from(c - b'0')
+        } else {
+            u32::from(c - b'A') + 10
+        };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
     }
     rem == 1
 }
@@ -410,26 +555,26 @@ fn mod97(iban: &[u8]) -> bool {
 fn email(text: &str, at: usize, out: &mut Vec<Finding>) -> Option<usize> {
     let local_start = local_part_start(text, at)?;
     let domain_end = domain_end(text, at + 1)?;
-    out.push(Finding::new(FindingKind::Email, Confidence::High, local_start..domain_end));
+    out.push(Finding::new(
+        FindingKind::Email,
+        Confidence::High,
+        local_start..domain_end,
+    ));
     Some(domain_end)
 }
 
 fn local_part_start(text: &str, at: usize) -> Option<usize> {
     let before = text.get(..at)?;
-    if before.ends_with('"') {
+    if let Some(inner) = before.strip_suffix('"') {
         // Quoted local part: find the opening quote, honouring backslash escapes.
-        let inner = &before[..before.len() - 1];
-        let mut chars = inner.char_indices().rev().peekable();
-        let mut steps = 0;
-        while let Some((idx, c)) = chars.next() {
-            steps += 1;
-            if steps > 128 || c == '\n' {
+        for (steps, (idx, c)) in inner.char_indices().rev().enumerate() {
+            if steps >= 128 || c == '\n' {
                 return None;
             }
             if c == '"' {
                 let escaped = inner[..idx].ends_with('\\') && !inner[..idx].ends_with("\\\\");
                 if !escaped {
-                    return (idx + 1 < inner.len() + 1).then_some(idx);
+                    return Some(idx);
                 }
             }
         }
@@ -496,7 +641,10 @@ mod tests {
     fn luhn_and_iin() {
         assert!(luhn(&[4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]));
         assert!(!luhn(&[4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2]));
-        assert_eq!(kinds("card 4111 1111 1111 1111 ok"), [FindingKind::PaymentCard]);
+        assert_eq!(
+            kinds("card 4111 1111 1111 1111 ok"),
+            [FindingKind::PaymentCard]
+        );
         assert_eq!(kinds("card 4111-1111-1111-1112"), []);
         // Epoch milliseconds pass no IIN rule.
         assert_eq!(kinds("ts=1716200000000 ok"), []);
@@ -504,7 +652,10 @@ mod tests {
 
     #[test]
     fn iban_checks_length_and_mod97() {
-        assert_eq!(kinds("pay to GB82 WEST 1234 5698 7654 32 now"), [FindingKind::Iban]);
+        assert_eq!(
+            kinds("pay to GB82 WEST 1234 5698 7654 32 now"),
+            [FindingKind::Iban]
+        );
         assert_eq!(kinds("DE89370400440532013000"), [FindingKind::Iban]);
         assert_eq!(kinds("DE89370400440532013001"), []);
         assert_eq!(kinds("GB82 WEST 1234 5698 7654 3"), []);
@@ -513,7 +664,14 @@ mod tests {
     #[test]
     fn ssn_excludes_invalid_ranges() {
         assert_eq!(kinds("ssn 123-45-6789"), [FindingKind::UsSsn]);
-        for bad in ["000-12-3456", "666-12-3456", "912-12-3456", "123-00-4567", "123-45-0000", "078-05-1120"] {
+        for bad in [
+            "000-12-3456",
+            "666-12-3456",
+            "912-12-3456",
+            "123-00-4567",
+            "123-45-0000",
+            "078-05-1120",
+        ] {
             assert!(!kinds(bad).contains(&FindingKind::UsSsn), "{bad}");
         }
         assert_eq!(kinds("id 123456789"), []);
@@ -522,10 +680,25 @@ mod tests {
 
     #[test]
     fn phones_follow_layouts() {
-        for p in ["+44 7700 900123", "(415) 555-0132", "415-555-0132", "+4915123456789", "0917 123 4567", "09-7625400"] {
+        for p in [
+            "+44 7700 900123",
+            "(415) 555-0132",
+            "415-555-0132",
+            "+4915123456789",
+            "0917 123 4567",
+            "09-7625400",
+        ] {
             assert_eq!(kinds(p), [FindingKind::Phone], "{p}");
         }
-        for not in ["2024-05-01", "10.0.12.34", "1.2.3", "v1.22.3", "415-555-01", "3636dd46-ea21-11e9", "200 1534 0.023"] {
+        for not in [
+            "2024-05-01",
+            "10.0.12.34",
+            "1.2.3",
+            "v1.22.3",
+            "415-555-01",
+            "3636dd46-ea21-11e9",
+            "200 1534 0.023",
+        ] {
             assert_eq!(kinds(not), [], "{not}");
         }
     }

@@ -37,9 +37,28 @@ pub(super) fn is_placeholder(value: &str) -> bool {
     }
     let lower = v.to_ascii_lowercase();
     const MARKERS: &[&str] = &[
-        "xxxx", "****", "..", "<your", "your_", "your-", "yourtoken", "yourkey", "example",
-        "redacted", "placeholder", "replace_me", "dummy", "sample", "fake", "process.env",
-        "os.environ", "getenv", "secretkeyref", "valuefrom", "put_your", "enter_your",
+        "xxxx",
+        "****",
+        "..",
+        "<your",
+        "your_",
+        "your-",
+        "yourtoken",
+        "yourkey",
+        "example",
+        "redacted",
+        "placeholder",
+        "replace_me",
+        "dummy",
+        "sample",
+        "fake",
+        "process.env",
+        "os.environ",
+        "getenv",
+        "secretkeyref",
+        "valuefrom",
+        "put_your",
+        "enter_your",
     ];
     if MARKERS.iter().any(|m| lower.contains(m)) {
         return true;
@@ -80,7 +99,11 @@ fn is_sequential(b: &[u8]) -> bool {
     }
     let mut run = 1;
     for w in b.windows(2) {
-        run = if w[1] == w[0].wrapping_add(1) { run + 1 } else { 1 };
+        run = if w[1] == w[0].wrapping_add(1) {
+            run + 1
+        } else {
+            1
+        };
         if run >= 12 {
             return true;
         }

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    ConsentSettings, DEFAULT_SMS_TEMPLATE, Conditions, Effect, OverrideSettings, Policy,
-    Residency, Rule,
+    Conditions, ConsentSettings, DEFAULT_SMS_TEMPLATE, Effect, OverrideSettings, Policy, Residency,
+    Rule,
 };
 use crate::classify::Sensitivity;
 use crate::route::{Region, Route};
@@ -185,7 +185,10 @@ pub(super) fn parse(source: &str) -> Result<Policy, PolicyError> {
             return Err(invalid(r.name.span(), "rule name must not be empty".into()));
         }
         if rules.iter().any(|x| x.name == name) {
-            return Err(invalid(r.name.span(), format!("duplicate rule name {name:?}")));
+            return Err(invalid(
+                r.name.span(),
+                format!("duplicate rule name {name:?}"),
+            ));
         }
         if let Some(blocked) = r.route.iter().find(|x| *x.get_ref() == Route::Blocked) {
             return Err(invalid(
@@ -204,7 +207,11 @@ pub(super) fn parse(source: &str) -> Result<Policy, PolicyError> {
                 severity: r.severity,
                 sensitivity: r.sensitivity,
                 route: r.route.into_iter().map(Spanned::into_inner).collect(),
-                group: r.group.into_iter().map(|g| g.into_inner().trim().to_owned()).collect(),
+                group: r
+                    .group
+                    .into_iter()
+                    .map(|g| g.into_inner().trim().to_owned())
+                    .collect(),
                 region,
             },
             effect: r.effect,
@@ -223,11 +230,15 @@ fn regions(list: &[Spanned<String>]) -> Result<Vec<Region>, (Range<usize>, Strin
     list.iter()
         .map(|r| {
             let code = r.get_ref().trim();
-            let ok = (2..=8).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            let ok = (2..=8).contains(&code.len())
+                && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
             if ok {
                 Ok(Region::new(code))
             } else {
-                Err((r.span(), "a region is a 2-8 character code such as \"DE\" or \"EU\"".into()))
+                Err((
+                    r.span(),
+                    "a region is a 2-8 character code such as \"DE\" or \"EU\"".into(),
+                ))
             }
         })
         .collect()
@@ -247,7 +258,9 @@ fn check_template(template: &str) -> Result<(), String> {
         return Err("sms template may use only the {severity} and {link} placeholders".into());
     }
     if template.chars().count() > MAX_TEMPLATE_CHARS {
-        return Err(format!("sms template must be at most {MAX_TEMPLATE_CHARS} characters"));
+        return Err(format!(
+            "sms template must be at most {MAX_TEMPLATE_CHARS} characters"
+        ));
     }
     if template.chars().any(char::is_control) {
         return Err("sms template must be one line without control characters".into());

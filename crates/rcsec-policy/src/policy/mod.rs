@@ -178,18 +178,16 @@ impl Default for Policy {
             effect,
         };
         Self {
-            rules: vec![
-                rule(
-                    "p0-e2ee-only",
-                    "P0 content travels only end-to-end encrypted; otherwise SMS with the link alone.",
-                    Conditions {
-                        severity: vec![Severity::P0],
-                        route: vec![Route::RcsPlain],
-                        ..Conditions::default()
-                    },
-                    Effect::Deny,
-                ),
-            ],
+            rules: vec![rule(
+                "p0-e2ee-only",
+                "P0 content travels only end-to-end encrypted; otherwise SMS with the link alone.",
+                Conditions {
+                    severity: vec![Severity::P0],
+                    route: vec![Route::RcsPlain],
+                    ..Conditions::default()
+                },
+                Effect::Deny,
+            )],
             sms_template: DEFAULT_SMS_TEMPLATE.to_owned(),
             overrides: OverrideSettings {
                 enabled: true,
@@ -250,7 +248,11 @@ impl Policy {
         format!(
             "{} rules; overrides {}{}; recipient regions {}; artifact regions {}",
             self.rules.len(),
-            if self.overrides.enabled { "enabled" } else { "disabled" },
+            if self.overrides.enabled {
+                "enabled"
+            } else {
+                "disabled"
+            },
             if self.overrides.allow_p0_high_sensitivity {
                 " (P0 high-sensitivity allowed)"
             } else {
@@ -294,7 +296,10 @@ mod tests {
 
     #[test]
     fn shipped_file_is_the_default() {
-        assert_eq!(Policy::from_toml(DEFAULT_POLICY_TOML), Ok(Policy::default()));
+        assert_eq!(
+            Policy::from_toml(DEFAULT_POLICY_TOML),
+            Ok(Policy::default())
+        );
     }
 
     #[test]
@@ -309,10 +314,25 @@ mod tests {
             region: &region,
         };
         let t = |c| policy.treatment(&c).0;
-        assert_eq!(t(ctx(Severity::P1, Sensitivity::None, Route::RcsE2ee)), Treatment::Full);
-        assert_eq!(t(ctx(Severity::P1, Sensitivity::None, Route::RcsPlain)), Treatment::Redacted);
-        assert_eq!(t(ctx(Severity::P0, Sensitivity::None, Route::RcsPlain)), Treatment::Denied);
-        assert_eq!(t(ctx(Severity::P3, Sensitivity::High, Route::SmsLink)), Treatment::LinkOnly);
-        assert_eq!(t(ctx(Severity::P3, Sensitivity::High, Route::Blocked)), Treatment::Denied);
+        assert_eq!(
+            t(ctx(Severity::P1, Sensitivity::None, Route::RcsE2ee)),
+            Treatment::Full
+        );
+        assert_eq!(
+            t(ctx(Severity::P1, Sensitivity::None, Route::RcsPlain)),
+            Treatment::Redacted
+        );
+        assert_eq!(
+            t(ctx(Severity::P0, Sensitivity::None, Route::RcsPlain)),
+            Treatment::Denied
+        );
+        assert_eq!(
+            t(ctx(Severity::P3, Sensitivity::High, Route::SmsLink)),
+            Treatment::LinkOnly
+        );
+        assert_eq!(
+            t(ctx(Severity::P3, Sensitivity::High, Route::Blocked)),
+            Treatment::Denied
+        );
     }
 }

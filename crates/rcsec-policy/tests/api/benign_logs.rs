@@ -1,7 +1,6 @@
 //! Benign log text must produce no findings at all; the same logs with secrets must have
 //! every secret line flagged.
 
-use rcsec_policy::Classifier;
 use rcsec_policy::synthetic::{Rng, benign_line, log, secret_line};
 
 /// Hand-written lines of the kinds alerts quote.
@@ -28,7 +27,7 @@ const LINES: &[&str] = &[
 
 #[test]
 fn hand_written_benign_lines_have_no_findings() {
-    let c = Classifier::default();
+    let c = crate::classifier();
     for line in LINES {
         let r = c.classify(line);
         assert!(r.findings.is_empty(), "{line}: {:?}", r.findings);
@@ -37,13 +36,15 @@ fn hand_written_benign_lines_have_no_findings() {
 
 #[test]
 fn generated_benign_logs_have_no_findings() {
-    let c = Classifier::default();
+    let c = crate::classifier();
     for seed in 0..3 {
         let text = log(256 * 1024, seed, 0);
         let r = c.classify(&text);
         if let Some(f) = r.findings.first() {
             let start = text[..f.span.start].rfind('\n').map_or(0, |p| p + 1);
-            let end = text[f.span.end..].find('\n').map_or(text.len(), |p| f.span.end + p);
+            let end = text[f.span.end..]
+                .find('\n')
+                .map_or(text.len(), |p| f.span.end + p);
             panic!("seed {seed}: {:?} in {:?}", f.kind, &text[start..end]);
         }
     }
@@ -57,7 +58,7 @@ fn generated_benign_logs_have_no_findings() {
 
 #[test]
 fn every_secret_line_is_flagged() {
-    let c = Classifier::default();
+    let c = crate::classifier();
     let mut rng = Rng::new(7);
     for _ in 0..500 {
         let line = secret_line(&mut rng);

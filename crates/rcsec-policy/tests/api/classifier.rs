@@ -1,10 +1,10 @@
 //! Each detector on a made-up value in its documented format, and the placeholders that must
 //! not count.
 
-use rcsec_policy::{Classifier, FindingKind as K, Sensitivity};
+use rcsec_policy::{FindingKind as K, Sensitivity};
 
 fn kinds(text: &str) -> Vec<K> {
-    Classifier::default()
+    crate::classifier()
         .classify(text)
         .findings
         .iter()
@@ -15,29 +15,89 @@ fn kinds(text: &str) -> Vec<K> {
 #[test]
 fn documented_formats_are_found() {
     let cases: &[(&str, K)] = &[
-        ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx7Hq3b9Lw0z2Yf1m\n-----END RSA PRIVATE KEY-----", K::PrivateKey),
-        ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ (truncated)", K::PrivateKey),
-        ("export AWS_ACCESS_KEY_ID=AKIAZ3MSJV4WYKHGQNMX", K::AwsAccessKeyId),
-        ("aws_secret_access_key = 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", K::AwsSecretKey),
-        ("maps key AIzaSyD9x3Kq7Lm2Np5Rt8Vw1Xz4Bc6Df9Gh2Jk in page", K::GcpKey),
-        ("DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4/QEFCQ0RFRg==;", K::AzureKey),
-        ("GITHUB_TOKEN=ghp_R8x2Kq9Lm4Np7Ts1Vw3Xz6Bc0Df5Gh8Jk2Mn", K::GithubToken),
-        ("pat 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", K::GithubToken),
+        (
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx7Hq3b9Lw0z2Yf1m\n-----END RSA PRIVATE KEY-----",
+            K::PrivateKey,
+        ),
+        (
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ (truncated)",
+            K::PrivateKey,
+        ),
+        (
+            "export AWS_ACCESS_KEY_ID=AKIAZ3MSJV4WYKHGQNMX",
+            K::AwsAccessKeyId,
+        ),
+        (
+            "aws_secret_access_key = Zk3v9Qm1Lp7Xw2Rt5Yb8Nc4Hd6Jf0Gs1Ae3Ui9Oq",
+            K::AwsSecretKey,
+        ),
+        (
+            "maps key AIzaSyD9x3Kq7Lm2Np5Rt8Vw1Xz4Bc6Df9Gh2Jk in page",
+            K::GcpKey,
+        ),
+        (
+            "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4/QEFCQ0RFRg==;",
+            K::AzureKey,
+        ),
+        (
+            "GITHUB_TOKEN=ghp_R8x2Kq9Lm4Np7Ts1Vw3Xz6Bc0Df5Gh8Jk2Mn",
+            K::GithubToken,
+        ),
+        (
+            "pat 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",
+            K::GithubToken,
+        ),
         ("CI_TOKEN=glpat-Rx8Kq2Lm9Np4Ts7Vw1Xz", K::GitlabToken),
-        ("xoxb-1234567890123-1234567890123-R8x2Kq9Lm4Np7Ts1Vw3Xz6Bc", K::SlackToken),
-        ("https://hooks.slack.com/services/T01ABCDEF/B02GHIJKL/R8x2Kq9Lm4Np7Ts1Vw3Xz6Bc", K::SlackWebhook),
+        (
+            "xoxb-1234567890123-1234567890123-R8x2Kq9Lm4Np7Ts1Vw3Xz6Bc",
+            K::SlackToken,
+        ),
+        (
+            "https://hooks.slack.com/services/T01ABCDEF/B02GHIJKL/R8x2Kq9Lm4Np7Ts1Vw3Xz6Bc",
+            K::SlackWebhook,
+        ),
         ("stripe sk_live_R8x2Kq9Lm4Np7Ts1Vw3Xz6Bc0Df", K::StripeKey),
-        ("twilio sid AC3f9a1c7e2b8d4f6a0c5e9b1d7f3a8c2e", K::TwilioKey),
-        ("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", K::SendgridKey),
-        ("//registry.npmjs.org/:_authToken=npm_R8x2Kq9Lm4Np7Ts1Vw3Xz6Bc0Df5Gh8Jk2Mn", K::NpmToken),
-        ("TWINE_PASSWORD=pypi-AgEIcHlwaS5vcmcCJGE4ZjE2NmI1LWUzNDgtNDA5Yi05OTFkLWFjNmE5YjBjMGZmZQ", K::PypiToken),
-        ("Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", K::Jwt),
-        ("REDIS_URL=redis://default:R8x2Kq9Lm4Np@cache-1:6379/0", K::UrlCredentials),
-        ("Server=db;Database=app;User Id=sa;Password=Tr0ub4dor&3;", K::CredentialAssignment),
+        (
+            "twilio sid AC3f9a1c7e2b8d4f6a0c5e9b1d7f3a8c2e",
+            K::TwilioKey,
+        ),
+        (
+            "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",
+            K::SendgridKey,
+        ),
+        (
+            "//registry.npmjs.org/:_authToken=npm_R8x2Kq9Lm4Np7Ts1Vw3Xz6Bc0Df5Gh8Jk2Mn",
+            K::NpmToken,
+        ),
+        (
+            "TWINE_PASSWORD=pypi-AgEIcHlwaS5vcmcCJGE4ZjE2NmI1LWUzNDgtNDA5Yi05OTFkLWFjNmE5YjBjMGZmZQ",
+            K::PypiToken,
+        ),
+        (
+            "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+            K::Jwt,
+        ),
+        (
+            "REDIS_URL=redis://default:R8x2Kq9Lm4Np@cache-1:6379/0",
+            K::UrlCredentials,
+        ),
+        (
+            "Server=db;Database=app;User Id=sa;Password=Tr0ub4dor&3;",
+            K::CredentialAssignment,
+        ),
         ("db_password: 'hunter2!'", K::CredentialAssignment),
-        ("curl -u admin:S3cr3tPass https://api.internal", K::CredentialAssignment),
-        ("Authorization: Basic YWRtaW46aHVudGVyMg==", K::CredentialAssignment),
-        ("SENTRY_AUTH_TOKEN=9f8e7d6c5b4a39281706f5e4d3c2b1a0", K::HighEntropySecret),
+        (
+            "curl -u admin:S3cr3tPass https://api.internal",
+            K::CredentialAssignment,
+        ),
+        (
+            "Authorization: Basic YWRtaW46aHVudGVyMg==",
+            K::CredentialAssignment,
+        ),
+        (
+            "SENTRY_AUTH_TOKEN=9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+            K::HighEntropySecret,
+        ),
         ("card 4111 1111 1111 1111 declined", K::PaymentCard),
         ("amex 3782 822463 10005", K::PaymentCard),
         ("IBAN DE89 3704 0044 0532 0130 00", K::Iban),
@@ -77,31 +137,44 @@ fn placeholders_and_near_misses_are_not_findings() {
     ] {
         assert_eq!(kinds(text), [], "{text}");
     }
-
 }
 
 #[test]
 fn sensitivity_follows_the_strongest_finding() {
-    let c = Classifier::default();
+    let c = crate::classifier();
     assert_eq!(c.classify("nothing here").sensitivity, Sensitivity::None);
-    assert_eq!(c.classify("mail a@example.com").sensitivity, Sensitivity::Low);
     assert_eq!(
-        c.classify("mail a@example.com password=Hunter2!x").sensitivity,
+        c.classify("mail a@example.com").sensitivity,
+        Sensitivity::Low
+    );
+    assert_eq!(
+        c.classify("mail a@example.com password=Hunter2!x")
+            .sensitivity,
         Sensitivity::High
     );
 }
 
 #[test]
 fn findings_carry_spans_never_text() {
-    let text = "deploy failed, token ghp_R8x2Kq9Lm4Np7Ts1Vw3Xz6Bc0Df5Gh8Jk2Mn card 4111111111111111";
-    let c = Classifier::default().classify(text);
+    let text =
+        "deploy failed, token ghp_R8x2Kq9Lm4Np7Ts1Vw3Xz6Bc0Df5Gh8Jk2Mn card 4111111111111111";
+    let c = crate::classifier().classify(text);
     assert_eq!(c.findings.len(), 2);
-    assert_eq!(&text[c.findings[0].span.clone()], "ghp_R8x2Kq9Lm4Np7Ts1Vw3Xz6Bc0Df5Gh8Jk2Mn");
+    assert_eq!(
+        &text[c.findings[0].span.clone()],
+        "ghp_R8x2Kq9Lm4Np7Ts1Vw3Xz6Bc0Df5Gh8Jk2Mn"
+    );
     assert_eq!(&text[c.findings[1].span.clone()], "4111111111111111");
     let debug = format!("{c:?}");
-    assert!(!debug.contains("R8x2Kq9") && !debug.contains("411111"), "{debug}");
+    assert!(
+        !debug.contains("R8x2Kq9") && !debug.contains("411111"),
+        "{debug}"
+    );
     assert_eq!(c.findings[0].redacted_preview(), "[redacted github_token]");
-    assert_eq!(c.findings[1].redacted_preview(), "[redacted payment_card ****1111]");
+    assert_eq!(
+        c.findings[1].redacted_preview(),
+        "[redacted payment_card ****1111]"
+    );
 }
 
 #[test]
@@ -119,4 +192,45 @@ fn kind_names_are_stable_and_unique() {
     assert_eq!(names.len(), K::ALL.len());
     assert!(names.contains("private_key") && names.contains("payment_card"));
     assert!(K::ALL.iter().filter(|k| !k.is_secret()).count() == 5);
+}
+
+mod properties {
+    use std::sync::LazyLock;
+
+    use proptest::prelude::*;
+    use rcsec_policy::{Classifier, FindingKind, redact};
+
+    /// Built once: compiling the detectors is the expensive part in debug builds.
+    static CLASSIFIER: LazyLock<Classifier> = LazyLock::new(Classifier::default);
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any text: no panic, and redaction leaves no finding's text behind.
+        #[test]
+        fn redaction_removes_every_finding(text in "\\PC{0,200}") {
+            let c = CLASSIFIER.classify(&text);
+            let redacted = redact(&text, &c);
+            for f in &c.findings {
+                let found = &text[f.span.clone()];
+                prop_assert!(found.len() < 8 || !redacted.contains(found));
+            }
+        }
+
+        /// A token dropped into benign text is found exactly where it was put.
+        #[test]
+        fn a_planted_token_is_found(
+            prefix in "[a-z ]{0,40}",
+            body in "[A-Za-z0-9]{36}",
+            suffix in "[a-z ]{0,40}",
+        ) {
+            prop_assume!(body.bytes().any(|b| b.is_ascii_digit()) && !body.to_lowercase().contains("xxxx"));
+            let text = format!("{prefix} ghp_{body} {suffix}");
+            let c = CLASSIFIER.classify(&text);
+            let f = c.findings.iter().find(|f| f.kind == FindingKind::GithubToken);
+            prop_assert!(f.is_some(), "{}", text);
+            let start = prefix.len() + 1;
+            prop_assert_eq!(f.map(|f| f.span.clone()), Some(start..start + 40));
+        }
+    }
 }

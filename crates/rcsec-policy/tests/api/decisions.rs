@@ -3,7 +3,7 @@
 use rcsec_core::{Severity, Timestamp};
 use rcsec_policy::consent::ConsentLedger;
 use rcsec_policy::{
-    Action, ChannelFacts, Classification, Classifier, Decision, DecisionInput, E2eeState,
+    Action, ChannelFacts, Classification, Decision, DecisionInput, E2eeState,
     FallbackReason as R, Indicator, Policy, Region, Route, Treatment,
 };
 
@@ -11,7 +11,7 @@ const SECRET_TEXT: &str = "db-7 down; DATABASE_URL=postgres://app:Pa55-w0rd!x@db
 const PLAIN_TEXT: &str = "db-7 down; p99 latency 2300ms on checkout";
 
 fn classify(text: &str) -> Classification {
-    Classifier::default().classify(text)
+    crate::classifier().classify(text)
 }
 
 fn no_e2ee() -> ChannelFacts {
@@ -36,7 +36,12 @@ fn assert_one_sentence(d: &Decision) {
 
 #[test]
 fn verified_rcs_e2ee_carries_everything() {
-    let d = decide(&Policy::default(), Severity::P0, SECRET_TEXT, &ChannelFacts::rcs_e2ee());
+    let d = decide(
+        &Policy::default(),
+        Severity::P0,
+        SECRET_TEXT,
+        &ChannelFacts::rcs_e2ee(),
+    );
     assert_eq!(d.route, Route::RcsE2ee);
     assert_eq!(d.treatment, Treatment::Full);
     assert_eq!(d.actions, []);
@@ -56,7 +61,10 @@ fn encrypted_push_is_the_second_tier() {
     assert_eq!(d.treatment, Treatment::Full);
     assert_eq!(d.fallback_reason, Some(R::CarrierNoE2ee));
     assert_eq!(d.indicator, Indicator::Green);
-    assert!(d.explanation.contains("carrier does not offer end-to-end encryption"));
+    assert!(
+        d.explanation
+            .contains("carrier does not offer end-to-end encryption")
+    );
 }
 
 #[test]
@@ -86,7 +94,10 @@ fn p0_goes_only_end_to_end_or_as_a_link() {
         assert_eq!(d.indicator, Indicator::Amber);
     }
     // P1 is not affected by that rule.
-    assert_eq!(decide(&Policy::default(), Severity::P1, PLAIN_TEXT, &no_e2ee()).rule, None);
+    assert_eq!(
+        decide(&Policy::default(), Severity::P1, PLAIN_TEXT, &no_e2ee()).rule,
+        None
+    );
 }
 
 #[test]
@@ -121,7 +132,11 @@ fn fallback_reasons_follow_the_facts() {
     ];
     for (facts, route, reason) in cases {
         let d = decide(&policy, Severity::P1, SECRET_TEXT, &facts);
-        assert_eq!((d.route, d.fallback_reason), (route, Some(reason)), "{facts:?}");
+        assert_eq!(
+            (d.route, d.fallback_reason),
+            (route, Some(reason)),
+            "{facts:?}"
+        );
         assert_one_sentence(&d);
     }
 }
@@ -154,10 +169,8 @@ fn a_detected_downgrade_is_hostile() {
 
 #[test]
 fn non_essential_messages_need_consent() {
-    let policy = Policy::from_toml(
-        "version = 1\n[consent]\nterms_version = \"2025-01\"\n",
-    )
-    .unwrap();
+    let policy =
+        Policy::from_toml("version = 1\n[consent]\nterms_version = \"2025-01\"\n").unwrap();
     let c = classify(PLAIN_TEXT);
     let facts = ChannelFacts::rcs_e2ee();
     let mut ledger = ConsentLedger::new();
@@ -171,7 +184,10 @@ fn non_essential_messages_need_consent() {
     // P0/P1 are essential; P2/P3 without opt-in are blocked.
     assert_eq!(decide(Severity::P1, &ledger).route, Route::RcsE2ee);
     let d = decide(Severity::P3, &ledger);
-    assert_eq!((d.route, d.fallback_reason), (Route::Blocked, Some(R::PolicyBlocked)));
+    assert_eq!(
+        (d.route, d.fallback_reason),
+        (Route::Blocked, Some(R::PolicyBlocked))
+    );
     assert!(d.explanation.contains("opted in"));
     // An opt-in under old terms does not count; under current terms it does.
     ledger.grant("maintenance", Timestamp::from_secs(1), "2024-06");
@@ -202,14 +218,26 @@ fn residency_allow_lists_apply_to_recipients_and_artifacts() {
     // Recipient outside the list, or unknown: blocked.
     for region in [Some(&us), None] {
         let d = policy.decide(&input(&e2ee, region, Some(&eu)));
-        assert_eq!((d.route, d.fallback_reason), (Route::Blocked, Some(R::PolicyBlocked)));
+        assert_eq!(
+            (d.route, d.fallback_reason),
+            (Route::Blocked, Some(R::PolicyBlocked))
+        );
     }
     // Inside: E2EE needs no artifact; RCS plain with findings needs a link, so it needs an
     // allowed artifact region.
-    assert_eq!(policy.decide(&input(&e2ee, Some(&de), None)).route, Route::RcsE2ee);
-    assert_eq!(policy.decide(&input(&plain, Some(&de), Some(&eu))).route, Route::RcsPlain);
+    assert_eq!(
+        policy.decide(&input(&e2ee, Some(&de), None)).route,
+        Route::RcsE2ee
+    );
+    assert_eq!(
+        policy.decide(&input(&plain, Some(&de), Some(&eu))).route,
+        Route::RcsPlain
+    );
     let d = policy.decide(&input(&plain, Some(&de), Some(&us)));
-    assert_eq!((d.route, d.fallback_reason), (Route::Blocked, Some(R::PolicyBlocked)));
+    assert_eq!(
+        (d.route, d.fallback_reason),
+        (Route::Blocked, Some(R::PolicyBlocked))
+    );
     assert!(d.explanation.contains("artifacts"));
 }
 
@@ -255,7 +283,10 @@ effect = "link_only"
         region: Some(&us),
         ..DecisionInput::new(Severity::P1, &c, &facts)
     });
-    assert_eq!((d.route, d.treatment), (Route::RcsPlain, Treatment::LinkOnly));
+    assert_eq!(
+        (d.route, d.treatment),
+        (Route::RcsPlain, Treatment::LinkOnly)
+    );
     assert_eq!(d.rule.as_deref(), Some("us-plain-link-only"));
 }
 
@@ -266,7 +297,10 @@ fn policy_denying_everything_blocks_with_policy_blocked() {
     )
     .unwrap();
     let d = decide(&policy, Severity::P1, PLAIN_TEXT, &ChannelFacts::rcs_e2ee());
-    assert_eq!((d.route, d.fallback_reason), (Route::Blocked, Some(R::PolicyBlocked)));
+    assert_eq!(
+        (d.route, d.fallback_reason),
+        (Route::Blocked, Some(R::PolicyBlocked))
+    );
     assert_eq!(d.rule.as_deref(), Some("quiet"));
     assert_eq!(d.indicator, Indicator::Red);
     assert_one_sentence(&d);

@@ -3,7 +3,7 @@
 use rcsec_core::{Severity, Timestamp};
 use rcsec_policy::danger::{OverrideError, SendAnyway};
 use rcsec_policy::{
-    ChannelFacts, Classifier, DecisionInput, E2eeState, FallbackReason, Indicator, Policy, Route,
+    ChannelFacts, DecisionInput, E2eeState, FallbackReason, Indicator, Policy, Route,
     Treatment,
 };
 
@@ -21,29 +21,50 @@ fn no_e2ee() -> ChannelFacts {
 
 #[test]
 fn actor_and_reason_are_required_and_trimmed() {
-    assert_eq!(SendAnyway::new("  ", "why"), Err(OverrideError::MissingActor));
-    assert_eq!(SendAnyway::new("alice", " \t "), Err(OverrideError::MissingReason));
+    assert_eq!(
+        SendAnyway::new("  ", "why"),
+        Err(OverrideError::MissingActor)
+    );
+    assert_eq!(
+        SendAnyway::new("alice", " \t "),
+        Err(OverrideError::MissingReason)
+    );
     assert_eq!(
         SendAnyway::new("alice", &"x".repeat(501)),
         Err(OverrideError::TooLong)
     );
     let s = SendAnyway::new(" alice ", " carrier E2EE outage, page must land ").unwrap();
-    assert_eq!((s.actor(), s.reason()), ("alice", "carrier E2EE outage, page must land"));
-    assert!(!format!("{s:?}").contains("outage"), "reason stays out of Debug");
+    assert_eq!(
+        (s.actor(), s.reason()),
+        ("alice", "carrier E2EE outage, page must land")
+    );
+    assert!(
+        !format!("{s:?}").contains("outage"),
+        "reason stays out of Debug"
+    );
 }
 
 #[test]
 fn accepted_override_yields_the_audit_record() {
     let policy = Policy::default();
-    let c = Classifier::default().classify(PLAIN_TEXT);
+    let c = crate::classifier().classify(PLAIN_TEXT);
     let facts = no_e2ee();
     let input = DecisionInput::new(Severity::P0, &c, &facts);
     assert_eq!(policy.decide(&input).route, Route::SmsLink);
     let request = SendAnyway::new("alice", "need the summary on the lock screen").unwrap();
-    let done = request.apply(&policy, &input, Route::RcsPlain, NOW).unwrap();
+    let done = request
+        .apply(&policy, &input, Route::RcsPlain, NOW)
+        .unwrap();
     assert_eq!(done.decision.route, Route::RcsPlain);
-    assert_eq!(done.decision.treatment, Treatment::Redacted, "structural redaction stays");
-    assert_eq!(done.decision.fallback_reason, Some(FallbackReason::UserOverride));
+    assert_eq!(
+        done.decision.treatment,
+        Treatment::Redacted,
+        "structural redaction stays"
+    );
+    assert_eq!(
+        done.decision.fallback_reason,
+        Some(FallbackReason::UserOverride)
+    );
     assert_eq!(done.decision.indicator, Indicator::Red);
     assert!(done.decision.explanation.contains("send it anyway"));
     assert_eq!(done.record.actor, "alice");
@@ -56,7 +77,7 @@ fn accepted_override_yields_the_audit_record() {
 
 #[test]
 fn p0_with_high_sensitivity_is_refused_unless_the_policy_allows_it() {
-    let c = Classifier::default().classify(SECRET_TEXT);
+    let c = crate::classifier().classify(SECRET_TEXT);
     let facts = no_e2ee();
     let input = DecisionInput::new(Severity::P0, &c, &facts);
     let request = || SendAnyway::new("alice", "urgent").unwrap();
@@ -69,7 +90,9 @@ fn p0_with_high_sensitivity_is_refused_unless_the_policy_allows_it() {
          [[rule]]\nname = \"p0-e2ee-only\"\nseverity = [\"P0\"]\nroute = [\"rcs_plain\"]\neffect = \"deny\"\n",
     )
     .unwrap();
-    let done = request().apply(&lenient, &input, Route::RcsPlain, NOW).unwrap();
+    let done = request()
+        .apply(&lenient, &input, Route::RcsPlain, NOW)
+        .unwrap();
     assert_eq!(done.decision.route, Route::RcsPlain);
     // Even then the secret is redacted on the unencrypted route.
     let sent = done
@@ -81,7 +104,7 @@ fn p0_with_high_sensitivity_is_refused_unless_the_policy_allows_it() {
 
 #[test]
 fn refusals() {
-    let c = Classifier::default().classify(PLAIN_TEXT);
+    let c = crate::classifier().classify(PLAIN_TEXT);
     let request = || SendAnyway::new("bob", "because").unwrap();
     let facts = no_e2ee();
     let p0 = DecisionInput::new(Severity::P0, &c, &facts);

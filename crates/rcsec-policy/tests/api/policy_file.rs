@@ -18,14 +18,20 @@ fn shipped_default_is_valid_and_documented() {
     assert_eq!(policy, Policy::default());
     assert_eq!(policy.rules().len(), 1);
     assert!(policy.summary().starts_with("1 rules; overrides enabled"));
-    assert!(DEFAULT_POLICY_TOML.contains("rcs_plain carries the text with every classifier finding"));
+    assert!(
+        DEFAULT_POLICY_TOML.contains("rcs_plain carries the text with every classifier finding")
+    );
 }
 
 #[test]
 fn unknown_keys_are_rejected_with_their_position() {
-    let (line, column, msg) = at("version = 1\n\n[sms]\ntemplate = \"x {link}\"\ncolour = \"red\"\n");
+    let (line, column, msg) =
+        at("version = 1\n\n[sms]\ntemplate = \"x {link}\"\ncolour = \"red\"\n");
     assert_eq!((line, column), (5, 1), "{msg}");
-    assert!(msg.starts_with("5:1: ") && msg.contains("unknown field"), "{msg}");
+    assert!(
+        msg.starts_with("5:1: ") && msg.contains("unknown field"),
+        "{msg}"
+    );
 
     let src = "version = 1\n[[rule]]\nname = \"a\"\neffect = \"deny\"\nseverity_min = \"P1\"\n";
     let (line, column, msg) = at(src);
@@ -38,10 +44,26 @@ fn unknown_keys_are_rejected_with_their_position() {
 #[test]
 fn wrong_values_are_located() {
     let cases = [
-        ("version = 1\n[[rule]]\nname = \"a\"\nseverity = [\"P5\"]\neffect = \"deny\"\n", 4, 13),
-        ("version = 1\n[[rule]]\nname = \"a\"\nroute = [\"carrier_pigeon\"]\neffect = \"deny\"\n", 4, 10),
-        ("version = 1\n[[rule]]\nname = \"a\"\neffect = \"allow\"\n", 4, 10),
-        ("version = 1\n[[rule]]\nname = \"a\"\nsensitivity = \"high\"\neffect = \"deny\"\n", 4, 15),
+        (
+            "version = 1\n[[rule]]\nname = \"a\"\nseverity = [\"P5\"]\neffect = \"deny\"\n",
+            4,
+            13,
+        ),
+        (
+            "version = 1\n[[rule]]\nname = \"a\"\nroute = [\"carrier_pigeon\"]\neffect = \"deny\"\n",
+            4,
+            10,
+        ),
+        (
+            "version = 1\n[[rule]]\nname = \"a\"\neffect = \"allow\"\n",
+            4,
+            10,
+        ),
+        (
+            "version = 1\n[[rule]]\nname = \"a\"\nsensitivity = \"high\"\neffect = \"deny\"\n",
+            4,
+            15,
+        ),
         ("version = \"1\"\n", 1, 11),
     ];
     for (src, line, column) in cases {
@@ -73,17 +95,42 @@ fn missing_required_keys() {
 fn validation_errors_are_located() {
     let cases: [(&str, usize, usize, &str); 7] = [
         ("version = 2\n", 1, 11, "unsupported policy version"),
-        ("version = 1\n[sms]\ntemplate = \"alert: {summary} {link}\"\n", 3, 12, "placeholders"),
-        ("version = 1\n[sms]\ntemplate = \"no link here\"\n", 3, 12, "{link}"),
+        (
+            "version = 1\n[sms]\ntemplate = \"alert: {summary} {link}\"\n",
+            3,
+            12,
+            "placeholders",
+        ),
+        (
+            "version = 1\n[sms]\ntemplate = \"no link here\"\n",
+            3,
+            12,
+            "{link}",
+        ),
         (
             "version = 1\n[[rule]]\nname = \"a\"\neffect = \"deny\"\n[[rule]]\nname = \"a\"\neffect = \"deny\"\n",
             6,
             8,
             "duplicate rule name",
         ),
-        ("version = 1\n[[rule]]\nname = \"  \"\neffect = \"deny\"\n", 3, 8, "must not be empty"),
-        ("version = 1\n[residency]\nrecipient_regions = [\"DE\", \"Europe/Berlin\"]\n", 3, 28, "region"),
-        ("version = 1\n[[rule]]\nname = \"a\"\nroute = [\"blocked\"]\neffect = \"deny\"\n", 4, 10, "blocked"),
+        (
+            "version = 1\n[[rule]]\nname = \"  \"\neffect = \"deny\"\n",
+            3,
+            8,
+            "must not be empty",
+        ),
+        (
+            "version = 1\n[residency]\nrecipient_regions = [\"DE\", \"Europe/Berlin\"]\n",
+            3,
+            28,
+            "region",
+        ),
+        (
+            "version = 1\n[[rule]]\nname = \"a\"\nroute = [\"blocked\"]\neffect = \"deny\"\n",
+            4,
+            10,
+            "blocked",
+        ),
     ];
     for (src, line, column, needle) in cases {
         let e = error(src);
@@ -119,7 +166,12 @@ effect = "link_only"
     assert_eq!(policy.sms_template(), "Alert ({severity}): {link}");
     assert!(!policy.overrides().enabled);
     assert_eq!(policy.consent().terms_version.as_deref(), Some("2025-01"));
-    let regions: Vec<_> = policy.residency().recipient_regions.iter().map(|r| r.as_str()).collect();
+    let regions: Vec<_> = policy
+        .residency()
+        .recipient_regions
+        .iter()
+        .map(|r| r.as_str())
+        .collect();
     assert_eq!(regions, ["DE", "FR"]);
     assert_eq!(policy.rules()[0].when.route, [Route::RcsPlain]);
     assert_eq!(

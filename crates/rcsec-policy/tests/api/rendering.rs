@@ -2,7 +2,7 @@
 
 use rcsec_core::Severity;
 use rcsec_policy::{
-    ChannelFacts, Classifier, DEFAULT_SMS_TEMPLATE, DecisionInput, E2eeState, Policy, Route,
+    ChannelFacts, DEFAULT_SMS_TEMPLATE, DecisionInput, E2eeState, Policy, Route,
 };
 
 const CANARY: &str = "CanaryPa55-9f8e7d6c";
@@ -47,7 +47,7 @@ fn all_facts() -> Vec<ChannelFacts> {
 fn the_canary_never_leaves_on_an_unencrypted_route() {
     let policy = Policy::default();
     let text = alert();
-    let c = Classifier::default().classify(&text);
+    let c = crate::classifier().classify(&text);
     assert_eq!(c.findings.len(), 3);
     let mut seen = std::collections::BTreeSet::new();
     for facts in all_facts() {
@@ -61,7 +61,10 @@ fn the_canary_never_leaves_on_an_unencrypted_route() {
                 }
                 Route::RcsPlain => {
                     let sent = sent.unwrap();
-                    assert!(!sent.contains(CANARY) && !sent.contains("4111 1111"), "{sent}");
+                    assert!(
+                        !sent.contains(CANARY) && !sent.contains("4111 1111"),
+                        "{sent}"
+                    );
                     assert!(sent.contains("[redacted url_credentials]"));
                     assert!(sent.contains("[redacted payment_card ****1111]"));
                     assert!(sent.contains("[redacted email]"));
@@ -83,7 +86,7 @@ fn the_canary_never_leaves_on_an_unencrypted_route() {
 #[test]
 fn redaction_keeps_the_context_people_need() {
     let text = alert();
-    let c = Classifier::default().classify(&text);
+    let c = crate::classifier().classify(&text);
     let redacted = rcsec_policy::redact(&text, &c);
     assert!(redacted.starts_with("checkout-db unreachable from pod checkout-7c9d8f6b5-x2k4q;"));
     assert!(redacted.contains("DATABASE_URL=postgres://[redacted url_credentials]@db-7:5432/app"));
@@ -93,7 +96,7 @@ fn redaction_keeps_the_context_people_need() {
 fn the_sms_carries_no_alert_text() {
     let policy = Policy::default();
     let text = alert();
-    let c = Classifier::default().classify(&text);
+    let c = crate::classifier().classify(&text);
     let facts = ChannelFacts::default();
     let d = policy.decide(&DecisionInput::new(Severity::P2, &c, &facts));
     // P2 needs consent: blocked. P1 over SMS: template only.
@@ -101,7 +104,10 @@ fn the_sms_carries_no_alert_text() {
     let d = policy.decide(&DecisionInput::new(Severity::P1, &c, &facts));
     assert_eq!(d.route, Route::SmsLink);
     let sms = d.render(&policy, &text, &c, LINK).unwrap();
-    assert_eq!(sms, format!("rcsec: new P1 alert. Open it securely: {LINK}"));
+    assert_eq!(
+        sms,
+        format!("rcsec: new P1 alert. Open it securely: {LINK}")
+    );
     for word in ["checkout", "db-7", "example.com"] {
         assert!(!sms.contains(word));
     }

@@ -1,0 +1,193 @@
+//! The literal prefilter: every detector's anchors in one SIMD multi-literal searcher.
+//!
+//! Anchors are matched case-sensitively, so the packed (Teddy) searcher of `aho-corasick` can
+//! be used; credential keywords are listed in their three usual spellings (`token`, `Token`,
+//! `TOKEN`) instead. Matches are reported at every start position (leftmost-longest, then the
+//! search resumes one byte later), and a pattern also triggers the detectors of every anchor
+//! that is a prefix of it, so no detector misses an anchor hidden inside a longer one.
+
+use aho_corasick::packed::{Config, MatchKind as PackedKind, Searcher};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+
+/// A multi-literal searcher: Teddy where the CPU has it, an automaton otherwise.
+#[derive(Debug)]
+pub(super) enum Anchors {
+    Packed(Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl Anchors {
+    pub(super) fn new(patterns: &[&str]) -> Self {
+        // Teddy handles up to 128 patterns; the heuristic cap of 64 is lifted because every
+        // anchor is at least three bytes long, which keeps verification rare.
+        let packed = Config::new()
+            .match_kind(PackedKind::LeftmostLongest)
+            .heuristic_pattern_limits(false)
+            .builder()
+            .extend(patterns)
+            .build();
+        if let Some(searcher) = packed {
+            return Self::Packed(searcher);
+        }
+        match AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(patterns)
+        {
+            Ok(ac) => Self::Automaton(ac),
+            // The patterns are compile-time literals; a failure is a bug caught by every test.
+            Err(err) => unreachable!("anchor automaton: {err}"),
+        }
+    }
+
+    /// The first anchor starting at or after `at`: (pattern index, start, end).
+    pub(super) fn find_from(&self, haystack: &[u8], at: usize) -> Option<(usize, usize, usize)> {
+        if at >= haystack.len() {
+            return None;
+        }
+        match self {
+            Self::Packed(s) => s
+                .find_in(haystack, aho_corasick::Span::from(at..haystack.len()))
+                .map(|m| (m.pattern().as_usize(), m.start(), m.end())),
+            Self::Automaton(ac) => ac
+                .find(Input::new(haystack).span(at..haystack.len()))
+                .map(|m| (m.pattern().as_usize(), m.start(), m.end())),
+        }
+    }
+}
+
+fn is_ident(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-')
+}
+
+/// Whether a credential keyword at `start..end` sits where a value could be assigned to it:
+/// `key = v`, `key: v`, `"key": v`, `key := v`, `<key>v`, `--key v`, `"v" == key`,
+/// `key is v`, `setProperty("KEY", "v")`, `key="K" value="v"`, `var key string = v`.
+///
+/// Every keyword detector's expression requires one of these, so a keyword in prose or in a
+/// path (`token refreshed`, `/login/42`, `auth-gateway-7c9d`) skips the expressions entirely.
+pub(super) fn assignment_plausible(b: &[u8], start: usize, end: usize) -> bool {
+    let mut s = start;
+    while s > 0 && is_ident(b[s - 1]) {
+        s -= 1;
+    }
+    let mut e = end;
+    while e < b.len() && is_ident(b[e]) {
+        e += 1;
+    }
+    if b[s] == b'-' {
+        return true; // a command-line flag
+    }
+    // Before the identifier: `== key`, `<key>`, `("KEY", …`.
+    let mut p = s;
+    while p > 0 && b[p - 1] == b' ' {
+        p -= 1;
+    }
+    let opened_by = if p > 0 { b[p - 1] } else { b'\n' };
+    if matches!(opened_by, b'=' | b'<') {
+        return true;
+    }
+    let quoted = matches!(opened_by, b'"' | b'\'');
+    let call_argument = quoted && p >= 2 && matches!(b[p - 2], b'(' | b'[' | b' ' | b',');
+    // After it: an optional closing quote or bracket, spaces, an optional word (a type, or
+    // `value` in `key="K" value="v"`, or `is`), then an operator.
+    let mut q = e;
+    match b.get(q) {
+        Some(b'>') => return true,
+        Some(b'"' | b'\'' | b']') => q += 1,
+        _ => {}
+    }
+    while matches!(b.get(q), Some(b' ' | b'\t')) {
+        q += 1;
+    }
+    let word_start = q;
+    while b.get(q).is_some_and(u8::is_ascii_alphabetic) {
+        q += 1;
+    }
+    if &b[word_start..q] == b"is" {
+        return true;
+    }
+    if q > word_start {
+        while matches!(b.get(q), Some(b' ' | b'\t')) {
+            q += 1;
+        }
+    }
+    match b.get(q) {
+        Some(b'=' | b':' | b'?' | b'.' | b'+' | b'!') => true,
+        Some(b'-') => b.get(q + 1) == Some(&b'>'),
+        Some(b',') => call_argument,
+        _ => false,
+    }
+}
+
+/// Whether the URL whose `://` ends at `end` has user information (`user:pass@`).
+pub(super) fn url_has_userinfo(b: &[u8], end: usize) -> bool {
+    b[end..]
+        .iter()
+        .take(400)
+        .take_while(|&&c| !matches!(c, b'/' | b' ' | b'\t' | b'\n' | b'"' | b'\'' | b'<' | b'>' | b'?' | b'#'))
+        .any(|&c| c == b'@')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plausible(text: &str, keyword: &str) -> bool {
+        let start = text.find(keyword).unwrap_or(0);
+        assert_eq!(&text[start..start + keyword.len()], keyword);
+        assignment_plausible(text.as_bytes(), start, start + keyword.len())
+    }
+
+    #[test]
+    fn assignments_pass_the_gate() {
+        for (text, kw) in [
+            ("db_password = x", "pass"),
+            ("\"token\": \"x\"", "token"),
+            ("API_KEY:=x", "KEY"),
+            ("--softlayer-api-key abcd", "key"),
+            ("if (\"v\" == secret)", "secret"),
+            ("<apiToken>v</apiToken>", "Token"),
+            ("the password is hunter2", "pass"),
+            ("System.setProperty(\"SONAR_TOKEN\", \"v\")", "TOKEN"),
+            ("<add key=\"Password\" value=\"v\" />", "Pass"),
+            ("var genericToken string = \"v\"", "Token"),
+            ("$token .= \"v\"", "token"),
+            ("token -> v", "token"),
+        ] {
+            assert!(plausible(text, kw), "{text}");
+        }
+    }
+
+    #[test]
+    fn prose_and_paths_do_not() {
+        for (text, kw) in [
+            ("token refreshed for client", "token"),
+            ("GET /login/42 HTTP/1.1", "login"),
+            ("\"host\":\"auth-gateway-7c9d\",\"status\":200", "auth"),
+            ("monkey business", "key"),
+        ] {
+            assert!(!plausible(text, kw), "{text}");
+        }
+    }
+
+    #[test]
+    fn userinfo() {
+        let t = b"postgres://app:pw@db/x";
+        assert!(url_has_userinfo(t, 11));
+        let t = b"https://grafana.internal/d/x?u=a@b";
+        assert!(!url_has_userinfo(t, 8));
+    }
+
+    #[test]
+    fn every_start_position_is_reported() {
+        let anchors = Anchors::new(&["auth", "_authToken", "Token"]);
+        let hay = b"x _authToken=1";
+        let mut found = Vec::new();
+        let mut at = 0;
+        while let Some((p, s, _)) = anchors.find_from(hay, at) {
+            found.push((p, s));
+            at = s + 1;
+        }
+        assert_eq!(found, [(1, 2), (0, 3), (2, 7)]);
+    }
+}
