@@ -1,0 +1,71 @@
+//! Who gets paged: a responder's number, routing facts and place in the escalation chain.
+
+use std::fmt;
+
+use rcsec_core::Msisdn;
+use rcsec_keying::hpke::PublicKey;
+use rcsec_policy::Region;
+
+/// One person who can be paged for an alert.
+///
+/// `Debug` masks the number and hides the name.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Responder {
+    /// Their number.
+    pub number: Msisdn,
+    /// Display name (shown in tables, never audited).
+    pub name: String,
+    /// Their group, for policy rules (`oncall-sre`).
+    pub group: String,
+    /// Their region, for residency rules (`None`: unknown).
+    pub region: Option<Region>,
+    /// Escalation step: step 0 is paged at once, step 1 after the acknowledgement timeout, ...
+    pub step: u32,
+    /// The X25519 public key of their device enrolled for encrypted push, if any.
+    pub device_key: Option<PublicKey>,
+}
+
+impl Responder {
+    /// A step-0 responder with no group, region or device.
+    pub fn new(number: Msisdn, name: impl Into<String>) -> Self {
+        Self {
+            number,
+            name: name.into(),
+            group: String::new(),
+            region: None,
+            step: 0,
+            device_key: None,
+        }
+    }
+
+    /// Sets the escalation step.
+    #[must_use]
+    pub fn at_step(mut self, step: u32) -> Self {
+        self.step = step;
+        self
+    }
+
+    /// Sets the enrolled device key.
+    #[must_use]
+    pub fn with_device(mut self, key: PublicKey) -> Self {
+        self.device_key = Some(key);
+        self
+    }
+
+    /// Sets the group.
+    #[must_use]
+    pub fn in_group(mut self, group: impl Into<String>) -> Self {
+        self.group = group.into();
+        self
+    }
+}
+
+impl fmt::Debug for Responder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Responder")
+            .field("number", &self.number)
+            .field("step", &self.step)
+            .field("device", &self.device_key.is_some())
+            .finish_non_exhaustive()
+    }
+}
