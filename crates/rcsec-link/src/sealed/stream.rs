@@ -42,6 +42,9 @@ pub enum SealError {
     /// The AEAD backend refused a valid key (cannot happen with a working backend).
     #[error("internal error in the aead backend")]
     Internal,
+    /// An earlier write failed; the writer refuses further work rather than reuse a nonce.
+    #[error("sealing writer failed earlier and cannot continue")]
+    Poisoned,
 }
 
 /// Why opening failed. Opaque about content: no plaintext, no key.
@@ -151,6 +154,10 @@ pub struct SealingWriter<W: Write> {
     cipher: Cipher,
     counter: u32,
     buf: Zeroizing<Vec<u8>>,
+    /// Set by any failure. A record that failed to be written has already been encrypted in
+    /// place; sealing it again would reuse its nonce (and re-encrypting ciphertext under the
+    /// same keystream yields the plaintext), so a failed writer refuses all further work.
+    poisoned: bool,
 }
 
 impl<W: Write> fmt::Debug for SealingWriter<W> {
@@ -195,10 +202,16 @@ impl<W: Write> SealingWriter<W> {
             },
             counter: 0,
             buf: Zeroizing::new(Vec::with_capacity(RECORD_SIZE)),
+            poisoned: false,
         })
     }
 
     fn seal_record(&mut self, last: bool) -> Result<(), SealError> {
+        if self.poisoned {
+            return Err(SealError::Poisoned);
+        }
+        // Poisoned until the record is fully written: see `poisoned`.
+        self.poisoned = true;
         let nonce = self.cipher.nonce(self.counter, last);
         let tag = self
             .cipher
@@ -209,6 +222,7 @@ impl<W: Write> SealingWriter<W> {
         self.inner.write_all(tag.as_ref()).map_err(SealError::Io)?;
         self.buf.clear();
         self.counter = self.counter.checked_add(1).ok_or(SealError::TooLarge)?;
+        self.poisoned = false;
         Ok(())
     }
 
@@ -225,6 +239,9 @@ impl<W: Write> SealingWriter<W> {
 
 impl<W: Write> Write for SealingWriter<W> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.poisoned {
+            return Err(io::Error::other(SealError::Poisoned));
+        }
         let take = (RECORD_SIZE - self.buf.len()).min(data.len());
         self.buf.extend_from_slice(&data[..take]);
         if self.buf.len() == RECORD_SIZE {
@@ -427,6 +444,9 @@ pub fn seal_to_vec(
 impl SealingWriter<Vec<u8>> {
     /// Appends `chunk` to the output and seals it there as the next record.
     fn seal_into_inner(&mut self, chunk: &[u8], last: bool) -> Result<(), SealError> {
+        if self.poisoned {
+            return Err(SealError::Poisoned);
+        }
         let nonce = self.cipher.nonce(self.counter, last);
         let start = self.inner.len();
         self.inner.extend_from_slice(chunk);

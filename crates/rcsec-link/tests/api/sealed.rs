@@ -378,3 +378,90 @@ async fn canary_never_leaks_through_debug_or_errors() {
             .any(|w| w == CANARY)
     );
 }
+
+/// Records what it is given; fails exactly once, on the `fail_at`-th call.
+struct Flaky {
+    seen: Vec<u8>,
+    calls: usize,
+    fail_at: usize,
+}
+
+impl Write for Flaky {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.calls += 1;
+        if self.calls == self.fail_at {
+            return Err(io::Error::other("disk full"));
+        }
+        self.seen.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A failed record write poisons the writer: retrying must not re-encrypt the already
+/// encrypted buffer under the same nonce (which would emit the plaintext).
+#[test]
+fn a_failed_write_poisons_the_writer_and_never_emits_plaintext() {
+    let (key, link) = setup();
+    let ctx = SealContext::new(&link, CT);
+    let plain = vec![0x41u8; RECORD_SIZE + 10];
+    // Call 1 and 2 write the header; call 3 is the first record's body.
+    let sink = Flaky {
+        seen: Vec::new(),
+        calls: 0,
+        fail_at: 3,
+    };
+    let mut w = SealingWriter::new(&key, &ctx, sink, &OsRandom).unwrap();
+    assert!(w.write_all(&plain).is_err());
+    for _ in 0..3 {
+        assert!(w.write(&plain).is_err());
+    }
+    assert!(matches!(
+        w.finish(),
+        Err(rcsec_link::sealed::SealError::Poisoned)
+    ));
+}
+
+#[test]
+fn poisoned_writer_output_holds_no_plaintext() {
+    let (key, link) = setup();
+    let ctx = SealContext::new(&link, CT);
+    let plain = vec![0x41u8; 2 * RECORD_SIZE];
+    let mut sink = Flaky {
+        seen: Vec::new(),
+        calls: 0,
+        fail_at: 3,
+    };
+    {
+        let mut w = SealingWriter::new(&key, &ctx, &mut sink, &OsRandom).unwrap();
+        let _ = w.write_all(&plain);
+        let _ = w.write_all(&plain);
+    }
+    assert!(!sink.seen.windows(64).any(|win| win == &plain[..64]));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Any length round-trips; any single flipped byte is refused.
+    #[test]
+    fn any_length_round_trips_and_any_flip_is_refused(
+        len in 0usize..(3 * RECORD_SIZE),
+        pos in proptest::prelude::any::<proptest::sample::Index>(),
+    ) {
+        let (key, link) = setup();
+        let ctx = SealContext::new(&link, CT);
+        let plain = pattern(len);
+        let sealed = seal_to_vec(&key, &ctx, &plain, &OsRandom).unwrap();
+        proptest::prop_assert_eq!(open_to_vec(&key, &ctx, &sealed).unwrap(), plain);
+        let mut t = sealed.clone();
+        let i = pos.index(t.len());
+        t[i] ^= 0x01;
+        proptest::prop_assert!(open_to_vec(&key, &ctx, &t).is_err());
+        let cut = pos.index(sealed.len());
+        proptest::prop_assert!(open_to_vec(&key, &ctx, &sealed[..cut]).is_err());
+    }
+}

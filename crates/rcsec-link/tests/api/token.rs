@@ -370,3 +370,27 @@ fn not_before_is_conservative_for_long_tokens() {
     assert!(T0.saturating_duration_since(t.claims.not_before) < Duration::from_secs(3600));
     assert_eq!(t.claims.expires_at, at(5 * 3600 + 1));
 }
+
+proptest::proptest! {
+    /// Arbitrary text never panics and is `malformed` unless it is 64 base64url characters.
+    #[test]
+    fn arbitrary_text_is_refused_without_panicking(s in "\\PC{0,80}") {
+        let ring = ring();
+        let err = ring.verify(&s, &VerifyContext::at(T0)).unwrap_err();
+        if s.len() != TOKEN_CHARS {
+            proptest::prop_assert_eq!(err, VerifyError::Malformed);
+        }
+    }
+
+    /// Any change to a genuine token's text is refused.
+    #[test]
+    fn any_text_change_is_refused(i in 0usize..64, c in "[A-Za-z0-9_-]") {
+        let ring = ring();
+        let t = ring.mint(&MintRequest::new(&alice(), TTL), T0, &OsRandom).unwrap();
+        let mut text = t.token.as_str().to_owned();
+        let c = c.chars().next().unwrap();
+        proptest::prop_assume!(text.chars().nth(i) != Some(c));
+        text.replace_range(i..=i, &c.to_string());
+        proptest::prop_assert!(ring.verify(&text, &VerifyContext::at(at(1))).is_err());
+    }
+}
