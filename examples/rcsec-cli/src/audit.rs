@@ -115,8 +115,10 @@ fn log_files(path: &Path) -> Result<Vec<PathBuf>, Failure> {
 /// A SQLite audit database: by extension, or by the SQLite header magic.
 fn is_sqlite(path: &Path) -> bool {
     let ext = path.extension().and_then(|e| e.to_str());
-    matches!(ext.map(str::to_ascii_lowercase).as_deref(), Some("db" | "sqlite" | "sqlite3"))
-        || rcsec_store_sqlite::audit::is_sqlite_file(path).unwrap_or(false)
+    matches!(
+        ext.map(str::to_ascii_lowercase).as_deref(),
+        Some("db" | "sqlite" | "sqlite3")
+    ) || rcsec_store_sqlite::audit::is_sqlite_file(path).unwrap_or(false)
 }
 
 /// Calls `each` with every line of the log (without its newline); a final line without a
