@@ -221,6 +221,9 @@ impl Gateway {
         // The window never exceeds what the keyring may mint (checked before the grant is
         // spent, so minting below cannot fail on the TTL).
         let window = self.extended.window.min(self.keyring.policy().max_ttl);
+        if window < Duration::from_secs(1) {
+            return Err(MintError::TtlOutOfRange.into());
+        }
         let new_expiry = ctx.now.saturating_add(window);
         // Tokens carry whole seconds; store the same expiry the new token will carry.
         let new_expiry = Timestamp::from_secs(new_expiry.as_secs());
