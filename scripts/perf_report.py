@@ -7,10 +7,10 @@ This script is the one way the numbers in PERFORMANCE.md are refreshed:
     python3 scripts/perf_report.py                  # re-render from the last run's results
 
 Conventions the benches follow (see HOUSE_STYLE.md): one criterion group per operation, ids
-`BenchmarkId::new(implementation, parameter)`; our implementation is named `rcsec` (or starts
-with `rcsec`), a peer is any other name in the same group and parameter, except `floor`, which
-is a lower bound built from the primitives an operation cannot avoid. Goals live in
-`benches/goals.toml`.
+`BenchmarkId::new(implementation, parameter)`. `benches/goals.toml` lists under `[report]` the
+implementation names that are peers (other projects) or floors (the primitives an operation
+cannot avoid, measured in the same run); every other implementation name is ours. Goals live in
+the same file.
 """
 
 from __future__ import annotations
@@ -37,9 +37,8 @@ class Result:
     mean_ns: float
     throughput: dict | None
 
-    @property
-    def is_ours(self) -> bool:
-        return self.function.startswith("rcsec")
+    def is_ours(self, peers: set[str]) -> bool:
+        return self.function not in peers
 
     def rate(self) -> tuple[float, str] | None:
         """Throughput per second, if the bench declared one."""
@@ -134,14 +133,14 @@ def machine() -> str:
     )
 
 
-def render(results: list[Result], goals: list[dict]) -> str:
+def render(results: list[Result], goals: list[dict], peers: set[str]) -> str:
     by_key: dict[tuple[str, str], list[Result]] = {}
     for r in results:
         by_key.setdefault((r.group, r.param), []).append(r)
     rows = []
     for (group, param), entries in sorted(by_key.items()):
-        ours = [e for e in entries if e.is_ours]
-        others = [e for e in entries if not e.is_ours]
+        ours = [e for e in entries if e.is_ours(peers)]
+        others = [e for e in entries if not e.is_ours(peers)]
         for o in ours:
             if not others:
                 rows.append((group, param, o.function, fmt_time(o.mean_ns), fmt_rate(o.rate()),
@@ -194,8 +193,11 @@ def main() -> int:
         print(f"no criterion results under {criterion_dir}; run with --run", file=sys.stderr)
         return 1
     goals_file = ROOT / "benches" / "goals.toml"
-    goals = tomllib.loads(goals_file.read_text()).get("goal", []) if goals_file.exists() else []
-    Path(args.out).write_text(render(results, goals))
+    config = tomllib.loads(goals_file.read_text()) if goals_file.exists() else {}
+    goals = config.get("goal", [])
+    report = config.get("report", {})
+    peers = set(report.get("peers", [])) | set(report.get("floors", []))
+    Path(args.out).write_text(render(results, goals, peers))
     print(f"wrote {args.out} ({len(results)} results)", file=sys.stderr)
     return 0
 
