@@ -423,3 +423,114 @@ async fn extension_after_rotation_needs_the_recipient_and_burns_nothing_without_
             .is_ok()
     );
 }
+
+/// A store that counts every call, to prove refusals never reach it.
+#[derive(Debug, Default)]
+struct Counting {
+    inner: MemoryTokenStore,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl Counting {
+    fn hit(&self) {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[async_trait::async_trait]
+impl rcsec_link::TokenStore for Counting {
+    async fn insert(&self, r: rcsec_link::LinkRecord) -> Result<(), rcsec_link::StoreError> {
+        self.hit();
+        self.inner.insert(r).await
+    }
+    async fn get(
+        &self,
+        id: &rcsec_link::LinkId,
+    ) -> Result<Option<rcsec_link::LinkRecord>, rcsec_link::StoreError> {
+        self.hit();
+        self.inner.get(id).await
+    }
+    async fn consume(
+        &self,
+        id: &rcsec_link::LinkId,
+        now: rcsec_core::Timestamp,
+    ) -> Result<rcsec_link::ConsumeOutcome, rcsec_link::StoreError> {
+        self.hit();
+        self.inner.consume(id, now).await
+    }
+    async fn revoke(&self, id: &rcsec_link::LinkId) -> Result<bool, rcsec_link::StoreError> {
+        self.hit();
+        self.inner.revoke(id).await
+    }
+    async fn revoke_alert(&self, a: &AlertId) -> Result<usize, rcsec_link::StoreError> {
+        self.hit();
+        self.inner.revoke_alert(a).await
+    }
+    async fn extend(
+        &self,
+        id: &rcsec_link::LinkId,
+        d: &rcsec_link::CodeDigest,
+        e: rcsec_core::Timestamp,
+        now: rcsec_core::Timestamp,
+    ) -> Result<rcsec_link::ExtendOutcome, rcsec_link::StoreError> {
+        self.hit();
+        self.inner.extend(id, d, e, now).await
+    }
+    async fn sweep_expired(
+        &self,
+        now: rcsec_core::Timestamp,
+    ) -> Result<usize, rcsec_link::StoreError> {
+        self.hit();
+        self.inner.sweep_expired(now).await
+    }
+}
+
+#[tokio::test]
+async fn refused_tokens_never_touch_the_store() {
+    let store = Arc::new(Counting::default());
+    let gw = Gateway::new(
+        Arc::new(ring()),
+        store.clone(),
+        Arc::new(MemoryBlobStore::new()),
+        Arc::new(OsRandom),
+    );
+    let a = alice();
+    let b = bob();
+    let req = request(&a, "alert-1").bind_ip("192.0.2.0/24".parse().unwrap());
+    let link = gw.issue(req, b"x", T0).await.unwrap();
+    let before = store.calls.load(std::sync::atomic::Ordering::SeqCst);
+    let t = link.token.as_str();
+    let mut forged = t.to_owned().into_bytes();
+    forged[63] = if forged[63] == b'A' { b'Q' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    let ip = "192.0.2.1".parse().unwrap();
+    let cases = [
+        ("garbage", RedeemContext::at(at(1)).client_ip(ip)),
+        (forged.as_str(), RedeemContext::at(at(1)).client_ip(ip)),
+        (t, RedeemContext::at(at(900)).client_ip(ip)),
+        (t, RedeemContext::at(at(1))),
+        (
+            t,
+            RedeemContext::at(at(1)).client_ip("192.0.3.1".parse().unwrap()),
+        ),
+        (t, RedeemContext::at(at(1)).client_ip(ip).recipient(&b)),
+    ];
+    for (i, (token, ctx)) in cases.iter().enumerate() {
+        assert!(gw.confirm(token, ctx).await.is_err(), "case {i}");
+        // Expired-but-authentic tokens are the one refusal preview and extend must look up
+        // (to report the state and to judge the code); every other refusal stays stateless.
+        if i != 2 {
+            assert!(gw.preview(token, ctx).await.is_err(), "case {i}");
+            assert!(gw.extend(token, "bababab", ctx).await.is_err(), "case {i}");
+        }
+    }
+    assert_eq!(
+        store.calls.load(std::sync::atomic::Ordering::SeqCst),
+        before
+    );
+    assert!(
+        gw.confirm(t, &RedeemContext::at(at(1)).client_ip(ip))
+            .await
+            .is_ok()
+    );
+}
