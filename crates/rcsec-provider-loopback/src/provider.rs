@@ -131,6 +131,7 @@ impl LoopbackProvider {
                 region: p.entry.region.as_deref().map(rcsec_policy::Region::new),
                 step: p.entry.step,
                 device_key: p.device_key,
+                consent: consent_ledger(&p.entry.consent),
             })
             .collect()
     }
@@ -290,4 +291,13 @@ impl MessagingProvider for LoopbackProvider {
         }
         Ok(delivery)
     }
+}
+
+/// Opt-ins from the roster, as granted at the epoch under terms version `roster`.
+fn consent_ledger(categories: &[String]) -> rcsec_policy::consent::ConsentLedger {
+    let mut ledger = rcsec_policy::consent::ConsentLedger::new();
+    for c in categories {
+        ledger.grant(c, Timestamp::EPOCH, "roster");
+    }
+    ledger
 }

@@ -56,6 +56,8 @@ struct RawEntry {
     device_public_key: Option<String>,
     #[serde(default)]
     simulated_device: bool,
+    #[serde(default)]
+    consent: Vec<String>,
 }
 
 fn unknown() -> String {
@@ -85,6 +87,8 @@ pub struct RosterEntry {
     pub device_public_key: Option<PublicKey>,
     /// Whether the loopback simulates an enrolled device (and generates its key).
     pub simulated_device: bool,
+    /// Message categories the recipient opted in to (`incident`, `maintenance`, ...).
+    pub consent: Vec<String>,
 }
 
 impl fmt::Debug for RosterEntry {
@@ -120,7 +124,7 @@ impl Roster {
     /// Parses roster TOML: a list of `[[recipient]]` tables with `name`, `number`, `reach`
     /// (`rcs`, `sms_only`, `unreachable`), `e2ee` (`verified`, `unverified`, `unavailable`,
     /// `unknown`), and optional `carrier`, `group`, `region`, `step`, `device_public_key`
-    /// (hex) and `simulated_device`.
+    /// (hex), `simulated_device` and `consent` (categories opted in to).
     ///
     /// # Errors
     /// [`RosterError`] naming the entry and field.
@@ -161,6 +165,7 @@ impl Roster {
                 step: r.step,
                 device_public_key,
                 simulated_device: r.simulated_device,
+                consent: r.consent,
             });
         }
         Ok(Self { entries })

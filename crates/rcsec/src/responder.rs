@@ -5,6 +5,7 @@ use std::fmt;
 use rcsec_core::Msisdn;
 use rcsec_keying::hpke::PublicKey;
 use rcsec_policy::Region;
+use rcsec_policy::consent::ConsentLedger;
 
 /// One person who can be paged for an alert.
 ///
@@ -23,6 +24,9 @@ pub struct Responder {
     pub step: u32,
     /// The X25519 public key of their device enrolled for encrypted push, if any.
     pub device_key: Option<PublicKey>,
+    /// Their opt-ins: P2–P3 messages need one for their category (`incident`); P0–P1 pages
+    /// are essential and need none.
+    pub consent: ConsentLedger,
 }
 
 impl Responder {
@@ -35,6 +39,7 @@ impl Responder {
             region: None,
             step: 0,
             device_key: None,
+            consent: ConsentLedger::new(),
         }
     }
 

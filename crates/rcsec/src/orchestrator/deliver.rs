@@ -105,6 +105,7 @@ impl Orchestrator {
         let mut input = DecisionInput::new(alert.severity, &ctx.classification, &facts);
         input.group = &responder.group;
         input.region = responder.region.as_ref();
+        input.consent = Some(&responder.consent);
         let decision = self.policy.decide(&input);
         let mut delivery = Delivery {
             recipient: number.clone(),
@@ -124,12 +125,23 @@ impl Orchestrator {
             && let Some(q) = self.config.quiet_hours
             && let Some(until) = q.held_until(alert.severity, now)
         {
-            self.lock()?.held.push(Held {
-                alert: alert.id.clone(),
-                responder: responder.clone(),
-                tag: tag.to_owned(),
-                until,
-            });
+            {
+                let mut state = self.lock()?;
+                state.held.push(Held {
+                    alert: alert.id.clone(),
+                    responder: responder.clone(),
+                    tag: tag.to_owned(),
+                    until,
+                });
+                // Nobody can acknowledge a page they have not received: the escalation clock
+                // starts when the hold ends.
+                let resume = until.saturating_add(self.config.ack_timeout);
+                if let Some(a) = state.alerts.get_mut(&alert.id)
+                    && a.deadline.is_some_and(|d| d < resume)
+                {
+                    a.deadline = Some(resume);
+                }
+            }
             let e = self.event(EventKind::PolicyBlocked, now);
             self.record(e.alert(alert.id.clone()).recipient(number).outcome("held").reason("quiet_hours"))
                 .await?;
