@@ -59,13 +59,33 @@ fn is_ident(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-')
 }
 
-/// Whether a credential keyword at `start..end` sits where a value could be assigned to it:
-/// `key = v`, `key: v`, `"key": v`, `key := v`, `<key>v`, `--key v`, `"v" == key`,
-/// `key is v`, `setProperty("KEY", "v")`, `key="K" value="v"`, `var key string = v`.
+/// Where a credential keyword at `start..end` sits, as far as the bytes around it tell.
 ///
-/// Every keyword detector's expression requires one of these, so a keyword in prose or in a
-/// path (`token refreshed`, `/login/42`, `auth-gateway-7c9d`) skips the expressions entirely.
-pub(super) fn assignment_plausible(b: &[u8], start: usize, end: usize) -> bool {
+/// Each keyword detector's expression needs one of these forms, so a keyword in prose or in
+/// a path (`token refreshed`, `/login/42`, `auth-gateway-7c9d`) runs no expression at all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Forms {
+    /// `key = v`, `key: v`, `"key": v`, `key := v`, `--key v`, `key is v`, `var key T = v`.
+    pub(super) assignment: bool,
+    /// `"v" == key`.
+    pub(super) comparison: bool,
+    /// `<key>v</key>`.
+    pub(super) xml_tag: bool,
+    /// `setProperty("KEY", "v")`, `["key", "v"]`.
+    pub(super) call_argument: bool,
+    /// `key="KEY" value="v"`.
+    pub(super) xml_setting: bool,
+}
+
+#[cfg(test)]
+impl Forms {
+    /// Whether any form is possible.
+    pub(super) fn any(self) -> bool {
+        self.assignment || self.comparison || self.xml_tag || self.call_argument || self.xml_setting
+    }
+}
+
+pub(super) fn forms(b: &[u8], start: usize, end: usize) -> Forms {
     let mut s = start;
     while s > 0 && is_ident(b[s - 1]) {
         s -= 1;
@@ -74,49 +94,55 @@ pub(super) fn assignment_plausible(b: &[u8], start: usize, end: usize) -> bool {
     while e < b.len() && is_ident(b[e]) {
         e += 1;
     }
+    let mut forms = Forms::default();
     if b[s] == b'-' {
-        return true; // a command-line flag
+        forms.assignment = true; // a command-line flag
     }
-    // Before the identifier: `== key`, `<key>`, `("KEY", …`.
+    // Before the identifier.
+    let before = if s > 0 { b[s - 1] } else { b'\n' };
     let mut p = s;
     while p > 0 && b[p - 1] == b' ' {
         p -= 1;
     }
     let opened_by = if p > 0 { b[p - 1] } else { b'\n' };
-    if matches!(opened_by, b'=' | b'<') {
-        return true;
-    }
-    let quoted = matches!(opened_by, b'"' | b'\'');
-    let call_argument = quoted && p >= 2 && matches!(b[p - 2], b'(' | b'[' | b' ' | b',');
+    forms.comparison = opened_by == b'=';
+    forms.xml_tag = before == b'<' && b.get(e) == Some(&b'>');
+    let quoted = matches!(before, b'"' | b'\'');
+    forms.xml_setting = before == b'"' && s >= 5 && b[s - 5..s - 1].eq_ignore_ascii_case(b"key=");
     // After it: an optional closing quote or bracket, spaces, an optional word (a type, or
     // `value` in `key="K" value="v"`, or `is`), then an operator.
     let mut q = e;
-    match b.get(q) {
-        Some(b'>') => return true,
-        Some(b'"' | b'\'' | b']') => q += 1,
-        _ => {}
+    if matches!(b.get(q), Some(b'"' | b'\'' | b']')) {
+        q += 1;
     }
     while matches!(b.get(q), Some(b' ' | b'\t')) {
         q += 1;
+    }
+    if quoted && b.get(q) == Some(&b',') && s >= 2 && matches!(b[s - 2], b'(' | b'[') {
+        let mut r = q + 1;
+        while matches!(b.get(r), Some(b' ')) {
+            r += 1;
+        }
+        forms.call_argument = matches!(b.get(r), Some(b'"' | b'\''));
     }
     let word_start = q;
     while b.get(q).is_some_and(u8::is_ascii_alphabetic) {
         q += 1;
     }
     if &b[word_start..q] == b"is" {
-        return true;
+        forms.assignment = true;
     }
     if q > word_start {
         while matches!(b.get(q), Some(b' ' | b'\t')) {
             q += 1;
         }
     }
-    match b.get(q) {
+    forms.assignment |= match b.get(q) {
         Some(b'=' | b':' | b'?' | b'.' | b'+' | b'!') => true,
         Some(b'-') => b.get(q + 1) == Some(&b'>'),
-        Some(b',') => call_argument,
         _ => false,
-    }
+    };
+    forms
 }
 
 /// Whether the URL whose `://` ends at `end` has user information (`user:pass@`).
@@ -132,10 +158,24 @@ pub(super) fn url_has_userinfo(b: &[u8], end: usize) -> bool {
 mod tests {
     use super::*;
 
-    fn plausible(text: &str, keyword: &str) -> bool {
+    fn at(text: &str, keyword: &str) -> Forms {
         let start = text.find(keyword).unwrap_or(0);
         assert_eq!(&text[start..start + keyword.len()], keyword);
-        assignment_plausible(text.as_bytes(), start, start + keyword.len())
+        forms(text.as_bytes(), start, start + keyword.len())
+    }
+
+    fn plausible(text: &str, keyword: &str) -> bool {
+        at(text, keyword).any()
+    }
+
+    #[test]
+    fn forms_are_told_apart() {
+        assert!(at("db_password = x", "pass").assignment);
+        assert!(at("if (\"v\" == secret)", "secret").comparison);
+        assert!(at("<apiToken>v</apiToken>", "Token").xml_tag);
+        assert!(at("setProperty(\"SONAR_TOKEN\", \"v\")", "TOKEN").call_argument);
+        assert!(at("<add key=\"Password\" value=\"v\" />", "Pass").xml_setting);
+        assert!(!at("<add key=\"Password\" value=\"v\" />", "Pass").comparison);
     }
 
     #[test]

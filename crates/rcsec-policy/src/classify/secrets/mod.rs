@@ -4,7 +4,7 @@
 //! credential keyword) and the documented shape of the credential ([`specs`]). The prefilter
 //! runs once over the text; a detector's expression runs only on the lines where one of its
 //! anchors occurs, and keyword detectors only where the keyword could be assigned a value
-//! ([`assignment_plausible`]). Validators ([`validate`]) then reject placeholders, templates
+//! ([`forms`]). Validators ([`validate`]) then reject placeholders, templates
 //! and values that do not look like secrets.
 
 mod specs;
@@ -14,7 +14,7 @@ use std::ops::Range;
 
 use regex::{Captures, Regex};
 
-use super::anchors::{Anchors, assignment_plausible, url_has_userinfo};
+use super::anchors::{Anchors, Forms, forms, url_has_userinfo};
 use super::finding::{Confidence, Finding, FindingKind};
 use super::text::{entropy, is_placeholder};
 
@@ -45,8 +45,16 @@ enum Window {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Gate {
     Always,
-    /// A credential keyword that could be assigned a value.
+    /// A credential keyword that could be assigned a value (`key = v`).
     Assignment,
+    /// A keyword compared with a literal (`"v" == key`).
+    Comparison,
+    /// A keyword naming an XML element (`<key>v</key>`).
+    XmlTag,
+    /// A keyword as a quoted call argument (`set("KEY", "v")`).
+    CallArgument,
+    /// A keyword as an XML setting's key (`key="KEY" value="v"`).
+    XmlSetting,
     /// `://` followed by user information.
     Userinfo,
 }
@@ -137,14 +145,20 @@ impl SecretScanner {
         let mut at = 0;
         while let Some((pattern, start, end)) = self.anchors.find_from(bytes, at) {
             at = start + 1;
+            let mut around: Option<Forms> = None;
             for &d in &self.triggers[pattern] {
                 let detector = &self.detectors[d];
                 if scanned_to.get(d).copied().flatten().is_some_and(|e| start < e) {
                     continue;
                 }
+                let mut form = || *around.get_or_insert_with(|| forms(bytes, start, end));
                 let open = match detector.gate {
                     Gate::Always => true,
-                    Gate::Assignment => assignment_plausible(bytes, start, end),
+                    Gate::Assignment => form().assignment,
+                    Gate::Comparison => form().comparison,
+                    Gate::XmlTag => form().xml_tag,
+                    Gate::CallArgument => form().call_argument,
+                    Gate::XmlSetting => form().xml_setting,
                     Gate::Userinfo => url_has_userinfo(bytes, end),
                 };
                 if !open {

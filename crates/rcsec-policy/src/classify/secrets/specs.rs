@@ -24,13 +24,13 @@ pub(super) fn specs() -> Vec<Spec> {
         window: Line,
         gate: Gate::Always,
     };
-    let keyword = |anchors, pattern, check| Spec {
+    let keyword = |anchors, pattern, check, gate| Spec {
         kind: K::CredentialAssignment,
         anchors,
         pattern,
         check,
         window: Line,
-        gate: Gate::Assignment,
+        gate,
     };
     vec![
         Spec {
@@ -351,6 +351,7 @@ pub(super) fn specs() -> Vec<Spec> {
             &["auth", "Auth", "AUTH"],
             r#"(?i)\bauthorization["']?\s*[:=]\s*["']?(?:(?:bearer|basic|token|digest|apikey|sso-key)\s+)?(?P<v>[A-Za-z0-9._~+/=\-:]{8,})"#,
             Check::Custom(check_auth_header),
+            Gate::Assignment,
         ),
         spec(
             K::CredentialAssignment,
@@ -362,6 +363,7 @@ pub(super) fn specs() -> Vec<Spec> {
             KEYWORDS,
             r#"(?i)key\s*=\s*"(?P<key>[^"]{1,64})"\s+value\s*=\s*"(?P<v>[^"]{1,256})""#,
             Check::Custom(check_xml_setting),
+            Gate::XmlSetting,
         ),
         Spec {
             kind: K::CredentialAssignment,
@@ -369,12 +371,13 @@ pub(super) fn specs() -> Vec<Spec> {
             pattern: XML_ELEMENT,
             check: Check::Custom(check_xml_setting),
             window: Block,
-            gate: Gate::Assignment,
+            gate: Gate::XmlTag,
         },
         keyword(
             KEYWORDS,
             KEY_VALUE_ARGS,
             Check::Custom(check_xml_setting),
+            Gate::CallArgument,
         ),
         Spec {
             kind: K::CredentialAssignment,
@@ -388,11 +391,13 @@ pub(super) fn specs() -> Vec<Spec> {
             KEYWORDS,
             COMPARISON,
             Check::Custom(check_xml_setting),
+            Gate::Comparison,
         ),
         keyword(
             KEYWORDS,
             ASSIGNMENT,
             Check::Custom(check_assignment),
+            Gate::Assignment,
         ),
     ]
 }
