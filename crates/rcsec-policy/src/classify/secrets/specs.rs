@@ -82,7 +82,8 @@ pub(super) fn specs() -> Vec<Spec> {
         ),
         spec(
             K::AzureKey,
-            &["0Q~", "1Q~", "2Q~", "3Q~", "4Q~", "5Q~", "6Q~", "7Q~", "8Q~", "9Q~"],
+            // Client secrets carry a format version digit (7 or 8 so far) before `Q~`.
+            &["7Q~", "8Q~", "secret", "Secret", "SECRET"],
             r"(?:^|[^A-Za-z0-9_~.\-])(?P<v>[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.\-]{31,34})(?:[^A-Za-z0-9_~.\-]|$)",
             Check::Entropy(3.5),
         ),
@@ -94,20 +95,7 @@ pub(super) fn specs() -> Vec<Spec> {
         ),
         spec(
             K::GitlabToken,
-            &[
-                "glpat-",
-                "glptt-",
-                "gldt-",
-                "glrt-",
-                "glcbt-",
-                "gloas-",
-                "glsoat-",
-                "glffct-",
-                "glft-",
-                "glimt-",
-                "glagent-",
-                "GR1348941",
-            ],
+            &["glpat-", "glptt-", "gldt-", "glrt-", "gloas-", "glimt-", "GR1348941"],
             r"\b(?:glpat-[A-Za-z0-9_\-]{20,}|glptt-[0-9a-f]{40}|gl(?:dt|rt|soat|ffct|ft)-[A-Za-z0-9_\-]{20}|glcbt-[0-9a-fA-F]{1,5}_[A-Za-z0-9_\-]{20}|gloas-[A-Za-z0-9_\-]{64}|glimt-[A-Za-z0-9_\-]{25}|glagent-[A-Za-z0-9_\-]{50}|GR1348941[A-Za-z0-9_\-]{20})(?:[^A-Za-z0-9_\-]|$)",
             Check::Entropy(3.0),
         ),
@@ -131,7 +119,7 @@ pub(super) fn specs() -> Vec<Spec> {
         ),
         spec(
             K::TwilioKey,
-            &["twilio", "Twilio", "TWILIO"],
+            &["twilio", "Twilio"],
             r"\b(?:AC|SK)[0-9a-fA-F]{32}\b",
             Check::Custom(check_twilio),
         ),
@@ -227,7 +215,7 @@ pub(super) fn specs() -> Vec<Spec> {
         ),
         spec(
             K::VendorToken,
-            &["hvs.", "hvb.", "hvr."],
+            &["hvs.", "hvb."],
             r"\bhv[sbr]\.[A-Za-z0-9_\-]{24,}",
             Check::Entropy(3.0),
         ),
@@ -343,7 +331,7 @@ pub(super) fn specs() -> Vec<Spec> {
         },
         spec(
             K::CredentialAssignment,
-            &["-u ", "-u\"", "-u'", "--user"],
+            &["-u ", "--user"],
             r#"(?:^|\s)(?:-u|--user)\s*(?P<v>["']?(?P<user>[^\s:"']{1,64})["']?:["']?(?P<pw>[^\s"']*)["']?)"#,
             Check::Custom(check_user_pass),
         ),
@@ -381,7 +369,7 @@ pub(super) fn specs() -> Vec<Spec> {
         ),
         Spec {
             kind: K::CredentialAssignment,
-            anchors: &["kind: Secret", "kind: \"Secret\"", "kind: secret", "kind: \"secret\""],
+            anchors: &["kind: Secret", "kind: secret", "kind: \""],
             pattern: K8S_SECRET_DATA,
             check: Check::Custom(check_k8s_data),
             window: Block,
