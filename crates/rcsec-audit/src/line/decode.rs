@@ -1,35 +1,9 @@
-//! The log's line format: one canonical JSON object per line, events and checkpoints.
-//!
-//! # Canonical event encoding
-//!
-//! An event is written as one JSON object with no whitespace, members in this fixed order,
-//! optional members omitted when absent, integers in plain decimal and hashes in lowercase hex:
-//!
-//! ```text
-//! {"type":"event","seq":N,"time":MILLIS,"kind":KIND[,"action":A][,"alert":ID]
-//!  [,"recipient":HEX64,"recipient_key":V][,"actor":L][,"route":L][,"provider":L][,"link":L]
-//!  [,"outcome":L][,"reason":L][,"e2ee":L,"fallback_reason":L,"action_taken":T]
-//!  [,"message_hash":HEX64,"message_key":V]}
-//! ```
-//!
-//! `action` appears exactly for kind `action`; `e2ee`, `fallback_reason` and `action_taken`
-//! exactly for kind `fallback`. Every string is an [`AlertId`], a
-//! [`Label`], a code or hex, none of which can contain a character JSON would escape, so the
-//! encoding needs no escaping and decoding accepts none: a line decodes only if it is
-//! byte-for-byte the canonical encoding of what it decodes to.
-//!
-//! In the log, an event line is its canonical encoding with one more member before the
-//! closing brace, `,"chain":HEX64`: the chain hash, `SHA-256(previous chain || canonical)`.
-//!
-//! # Checkpoint lines
-//!
-//! ```text
-//! {"type":"checkpoint","log":L,"size":N,"time":MILLIS,"root":HEX64,"chain":HEX64,
-//!  "key":HEX64,"sig":HEX128}
-//! ```
+//! Reading lines: a strict parser that accepts only canonical encodings, with an
+//! allocation-free path for the verifier.
 
 use rcsec_core::{AlertId, Timestamp};
 
+use super::{CHAIN_SUFFIX_LEN, CHECKPOINT_PREFIX, EVENT_PREFIX, LineError, LogLine};
 use crate::checkpoint::Checkpoint;
 use crate::event::{
     AuditEvent, EventKind, Fallback, FallbackAction, Label, LabelRule, UserAction, valid_label,
@@ -37,103 +11,9 @@ use crate::event::{
 use crate::merkle::Hash;
 use crate::pseudonym::{MessageHash, Pseudonym};
 
-/// Where the chain member starts, counted back from the end of an event line:
-/// `,"chain":"` (10) + 64 hex + `"}` (2).
-pub(crate) const CHAIN_SUFFIX_LEN: usize = 76;
-const EVENT_PREFIX: &[u8] = b"{\"type\":\"event\",\"seq\":";
-const CHECKPOINT_PREFIX: &[u8] = b"{\"type\":\"checkpoint\",\"log\":";
-
-/// Why a log line could not be decoded.
-///
-/// Never quotes the line: a tampered or foreign line may hold anything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum LineError {
-    /// Not an event or checkpoint line of this format.
-    #[error("unknown line type")]
-    UnknownType,
-    /// The bytes break the canonical grammar at this offset.
-    #[error("malformed line at byte {offset}")]
-    Syntax {
-        /// Byte offset of the problem.
-        offset: usize,
-    },
-    /// A member is present but its value is not valid.
-    #[error("invalid value for {field}")]
-    InvalidField {
-        /// The member name.
-        field: &'static str,
-    },
-}
-
-/// One decoded line of the log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LogLine {
-    /// An event with its recorded chain hash.
-    Event {
-        /// The event.
-        event: AuditEvent,
-        /// The chain hash the writer recorded for it.
-        chain: Hash,
-    },
-    /// A signed checkpoint.
-    Checkpoint(Checkpoint),
-}
-
-/// Appends the canonical encoding of `event` to `out`.
-pub fn encode_event(event: &AuditEvent, out: &mut Vec<u8>) {
-    out.extend_from_slice(EVENT_PREFIX);
-    push_u64(out, event.sequence);
-    out.extend_from_slice(b",\"time\":");
-    push_u64(out, event.time.as_millis());
-    str_member(out, "kind", event.kind.name());
-    if let EventKind::Action(action) = event.kind {
-        str_member(out, "action", action.as_str());
-    }
-    if let Some(alert) = &event.alert {
-        str_member(out, "alert", alert.as_str());
-    }
-    if let Some(p) = &event.recipient {
-        hex_member(out, "recipient", p.value());
-        u64_member(out, "recipient_key", u64::from(p.version()));
-    }
-    let labels = [
-        ("actor", &event.actor),
-        ("route", &event.route),
-        ("provider", &event.provider),
-        ("link", &event.link),
-        ("outcome", &event.outcome),
-        ("reason", &event.reason),
-    ];
-    for (name, value) in labels {
-        if let Some(v) = value {
-            str_member(out, name, v.as_str());
-        }
-    }
-    if let EventKind::Fallback(f) = &event.kind {
-        str_member(out, "e2ee", f.e2ee.as_str());
-        str_member(out, "fallback_reason", f.fallback_reason.as_str());
-        str_member(out, "action_taken", f.action_taken.as_str());
-    }
-    if let Some(h) = &event.message_hash {
-        hex_member(out, "message_hash", h.value());
-        u64_member(out, "message_key", u64::from(h.version()));
-    }
-    out.push(b'}');
-}
-
-/// Turns a canonical encoding at the end of `out` into a log line by inserting the chain
-/// member before its closing brace.
-pub(crate) fn append_chain_member(out: &mut Vec<u8>, chain: &Hash) {
-    out.pop();
-    hex_member(out, "chain", chain.as_bytes());
-    out.push(b'}');
-}
-
 /// Decodes the body of an event line (its canonical encoding minus the closing brace), as
 /// returned by [`split_event_line`].
-pub(crate) fn decode_event_body(body: &[u8]) -> Result<AuditEvent, LineError> {
+fn decode_event_body(body: &[u8]) -> Result<AuditEvent, LineError> {
     check_event_body(body)?.into_event()
 }
 
@@ -158,19 +38,6 @@ pub(crate) fn split_event_line(line: &[u8]) -> Option<(&[u8], Hash)> {
     Some((body, parse_hex32(hex)?))
 }
 
-/// Appends a checkpoint line (no newline).
-pub(crate) fn encode_checkpoint(cp: &Checkpoint, out: &mut Vec<u8>) {
-    out.extend_from_slice(CHECKPOINT_PREFIX);
-    push_str(out, cp.log_id().as_str());
-    u64_member(out, "size", cp.size());
-    u64_member(out, "time", cp.time().as_millis());
-    hex_member(out, "root", cp.root().as_bytes());
-    hex_member(out, "chain", cp.chain().as_bytes());
-    hex_member(out, "key", cp.key_bytes());
-    hex_member(out, "sig", cp.signature_bytes());
-    out.push(b'}');
-}
-
 /// Decodes one line (without its newline).
 ///
 /// # Errors
@@ -189,7 +56,8 @@ pub fn decode_line(line: &[u8]) -> Result<LogLine, LineError> {
     }
 }
 
-/// Decodes a canonical event encoding (as [`encode_event`] writes it, no chain member).
+/// Decodes a canonical event encoding (as [`encode_event`](super::encode_event) writes it, no
+/// chain member).
 ///
 /// # Errors
 /// [`LineError`] unless `bytes` is exactly a canonical encoding.
@@ -564,60 +432,6 @@ impl<'a> Cursor<'a> {
         let raw = self.string()?;
         parse_hex32(raw).ok_or(LineError::InvalidField { field })
     }
-}
-
-fn push_u64(out: &mut Vec<u8>, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        #[allow(
-            clippy::cast_possible_truncation,
-            reason = "a remainder of 10 fits in u8"
-        )]
-        let digit = (v % 10) as u8;
-        buf[i] = b'0' + digit;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
-}
-
-fn push_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    out.extend_from_slice(s.as_bytes());
-    out.push(b'"');
-}
-
-fn str_member(out: &mut Vec<u8>, name: &str, value: &str) {
-    out.extend_from_slice(b",\"");
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b"\":");
-    push_str(out, value);
-}
-
-fn u64_member(out: &mut Vec<u8>, name: &str, value: u64) {
-    out.extend_from_slice(b",\"");
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b"\":");
-    push_u64(out, value);
-}
-
-fn hex_member(out: &mut Vec<u8>, name: &str, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.extend_from_slice(b",\"");
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b"\":\"");
-    // Encode into a stack buffer and copy once: per-byte pushes re-check capacity each time.
-    let mut buf = [0u8; 128];
-    for (pair, &b) in buf.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = HEX[usize::from(b >> 4)];
-        pair[1] = HEX[usize::from(b & 0x0f)];
-    }
-    out.extend_from_slice(&buf[..2 * bytes.len().min(64)]);
-    out.push(b'"');
 }
 
 #[cfg(test)]
