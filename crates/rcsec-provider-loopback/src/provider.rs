@@ -76,8 +76,7 @@ impl LoopbackProvider {
         let mut phones = Vec::with_capacity(roster.entries().len());
         for entry in roster.entries() {
             let (device_key, device_secret) = if entry.simulated_device {
-                let (sk, pk) =
-                    hpke::generate_key_pair().map_err(|_| RosterError::KeyGeneration)?;
+                let (sk, pk) = hpke::generate_key_pair().map_err(|_| RosterError::KeyGeneration)?;
                 (Some(pk), Some(sk))
             } else {
                 (entry.device_public_key, None)
@@ -151,9 +150,7 @@ impl LoopbackProvider {
 
     /// Makes the next `n` sends fail with `failure`.
     pub fn fail_next(&self, n: usize, failure: LoopbackFailure) {
-        self.lock()
-            .script
-            .extend(std::iter::repeat_n(failure, n));
+        self.lock().script.extend(std::iter::repeat_n(failure, n));
     }
 
     /// Every accepted message, once per idempotency key, in order.

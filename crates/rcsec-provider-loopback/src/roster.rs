@@ -115,9 +115,14 @@ fn parse_reach(s: &str) -> Option<Reach> {
 }
 
 fn parse_e2ee(s: &str) -> Option<E2ee> {
-    [E2ee::Verified, E2ee::Unverified, E2ee::Unavailable, E2ee::Unknown]
-        .into_iter()
-        .find(|e| e.as_str() == s)
+    [
+        E2ee::Verified,
+        E2ee::Unverified,
+        E2ee::Unavailable,
+        E2ee::Unknown,
+    ]
+    .into_iter()
+    .find(|e| e.as_str() == s)
 }
 
 impl Roster {
@@ -189,14 +194,16 @@ mod tests {
         .unwrap();
         assert_eq!(ok.entries()[0].reach, Reach::SmsOnly);
         assert_eq!(ok.entries()[0].e2ee, E2ee::Unknown);
-        let bad = Roster::from_toml(
-            "[[recipient]]\nname='A'\nnumber='+447700900101'\nreach='pigeon'\n",
-        )
-        .unwrap_err();
+        let bad =
+            Roster::from_toml("[[recipient]]\nname='A'\nnumber='+447700900101'\nreach='pigeon'\n")
+                .unwrap_err();
         assert_eq!(bad.to_string(), "roster entry 0 has an invalid reach");
         let dup = "[[recipient]]\nname='A'\nnumber='+447700900101'\nreach='rcs'\n\
                    [[recipient]]\nname='B'\nnumber='+44 7700 900101'\nreach='rcs'\n";
-        assert!(matches!(Roster::from_toml(dup), Err(RosterError::Duplicate(1))));
+        assert!(matches!(
+            Roster::from_toml(dup),
+            Err(RosterError::Duplicate(1))
+        ));
         let typo = Roster::from_toml("[[recipient]]\nnmae='+447700900101'\n").unwrap_err();
         assert!(!typo.to_string().contains("7700900101"), "{typo}");
     }

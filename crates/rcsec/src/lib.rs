@@ -50,12 +50,12 @@ pub use rcsec_policy as policy;
 
 pub use alert::{Alert, AlertStatus, Artifact};
 pub use message::{ActionKind, MessageBody, MessageId, OutboundMessage};
-pub use outbox::{Claim, MemoryOutbox, Outbox, OutboxError, OutboxState, OutboxStatus};
 pub use orchestrator::{
     AlertOutcome, AlertReport, Delivery, DeliveryStatus, Orchestrator, OrchestratorBuilder,
-    OrchestratorConfig, OrchestratorError, ProviderEvent, ProviderEventKind, QuietHours,
-    RateLimit, RetryPolicy, SentContent,
+    OrchestratorConfig, OrchestratorError, ProviderEvent, ProviderEventKind, QuietHours, RateLimit,
+    RetryPolicy, SentContent,
 };
+pub use outbox::{Claim, MemoryOutbox, Outbox, OutboxError, OutboxState, OutboxStatus};
 pub use protect::{HpkeDeviceEnvelope, ProtectError, PushProtector};
 pub use provider::{
     DeliveryId, MessagingProvider, ProviderHealth, RecordingProvider, ScriptedFailure, SendError,

@@ -117,11 +117,7 @@ impl MemoryTicketSink {
         self.inner.lock().ok()?.get(alert).cloned()
     }
 
-    fn with<T>(
-        &self,
-        id: &TicketId,
-        f: impl FnOnce(&mut Ticket) -> T,
-    ) -> Result<T, TicketError> {
+    fn with<T>(&self, id: &TicketId, f: impl FnOnce(&mut Ticket) -> T) -> Result<T, TicketError> {
         let mut inner = self
             .inner
             .lock()

@@ -42,7 +42,10 @@ fn alert(id: &str, severity: Severity, title: &str, summary: &str, details: Stri
     }
 }
 
-#[allow(clippy::panic, reason = "the demo's alert ids are constants that validate")]
+#[allow(
+    clippy::panic,
+    reason = "the demo's alert ids are constants that validate"
+)]
 fn unreachable_id() -> AlertId {
     panic!("constant alert id is invalid")
 }
@@ -76,24 +79,27 @@ pub async fn run(opts: &Options, out: &mut dyn Write) -> Result<Summary, DemoErr
     };
     let dir = tempfile::tempdir()?;
     let clock = ManualClock::new(SystemClock.now());
-    let loopback = Arc::new(
-        LoopbackProvider::new(&roster, Arc::new(clock.clone())).map_err(pipeline)?,
-    );
+    let loopback =
+        Arc::new(LoopbackProvider::new(&roster, Arc::new(clock.clone())).map_err(pipeline)?);
     let stores = Stores::open(dir.path(), opts.memory)?;
     let resolver = Resolver::builder(Arc::new(clock.clone()))
         .provider(loopback.clone(), Duration::from_secs(2))
         .pins(Arc::clone(&stores.pins))
         .build()
         .map_err(pipeline)?;
-    let keyring = Keyring::generate(KeyringPolicy::default(), clock.now(), &OsRandom)
-        .map_err(pipeline)?;
+    let keyring =
+        Keyring::generate(KeyringPolicy::default(), clock.now(), &OsRandom).map_err(pipeline)?;
     let tickets = Arc::new(MemoryTicketSink::new());
     let link_base = url::Url::parse("https://alerts.example/").map_err(pipeline)?;
     let orch = Orchestrator::builder()
         .clock(Arc::new(clock.clone()))
         .policy(policy)
         .resolver(Arc::new(resolver))
-        .links(Arc::new(keyring), Arc::clone(&stores.tokens), Arc::clone(&stores.blobs))
+        .links(
+            Arc::new(keyring),
+            Arc::clone(&stores.tokens),
+            Arc::clone(&stores.blobs),
+        )
         .audit(
             Arc::clone(&stores.audit),
             Pseudonymizer::new(AuditKey::generate(1).map_err(pipeline)?),
@@ -108,8 +114,18 @@ pub async fn run(opts: &Options, out: &mut dyn Write) -> Result<Summary, DemoErr
     let text = !opts.json;
     let mut doc = json!({ "stores": stores.description });
     if text {
-        line(out, "rcsec demo — the whole pipeline, in process, against simulated phones")?;
-        line(out, &format!("stores: {}; provider: loopback ({} recipients)", stores.description, responders.len()))?;
+        line(
+            out,
+            "rcsec demo — the whole pipeline, in process, against simulated phones",
+        )?;
+        line(
+            out,
+            &format!(
+                "stores: {}; provider: loopback ({} recipients)",
+                stores.description,
+                responders.len()
+            ),
+        )?;
     }
 
     // 1. A P1 alert with a canary credential and a log artifact, to everyone at step 0.
@@ -125,9 +141,16 @@ pub async fn run(opts: &Options, out: &mut dyn Write) -> Result<Summary, DemoErr
         "text/plain",
         b"12:00:01 FATAL password authentication failed for user \"app\"\n".to_vec(),
     ));
-    let r1 = orch.handle_alert(a1.clone(), responders.clone()).await.map_err(pipeline)?;
+    let r1 = orch
+        .handle_alert(a1.clone(), responders.clone())
+        .await
+        .map_err(pipeline)?;
     if text {
-        render::table(out, "Alert 1 (P1, canary credential + log artifact)", &r1.deliveries)?;
+        render::table(
+            out,
+            "Alert 1 (P1, canary credential + log artifact)",
+            &r1.deliveries,
+        )?;
     }
     doc["alert1"] = render::json(&r1.deliveries);
 
@@ -136,7 +159,10 @@ pub async fn run(opts: &Options, out: &mut dyn Write) -> Result<Summary, DemoErr
         loopback.set_capability(&erin.number, Reach::Rcs, E2ee::Unverified);
         orch.resolver().invalidate(&erin.number);
         if text {
-            line(out, "\n~ Erin's carrier now reports RCS without E2EE (she was pinned as verified)")?;
+            line(
+                out,
+                "\n~ Erin's carrier now reports RCS without E2EE (she was pinned as verified)",
+            )?;
         }
     }
     let a2 = alert(
@@ -146,7 +172,10 @@ pub async fn run(opts: &Options, out: &mut dyn Write) -> Result<Summary, DemoErr
         "db-2 /var at 93%",
         String::new(),
     );
-    let r2 = orch.handle_alert(a2, responders.clone()).await.map_err(pipeline)?;
+    let r2 = orch
+        .handle_alert(a2, responders.clone())
+        .await
+        .map_err(pipeline)?;
     if text {
         render::table(out, "Alert 2 (P1, no secrets)", &r2.deliveries)?;
     }
@@ -166,9 +195,17 @@ pub async fn run(opts: &Options, out: &mut dyn Write) -> Result<Summary, DemoErr
         let token = path.rsplit('/').next().unwrap_or_default();
         let key = PayloadKey::from_fragment(fragment).map_err(pipeline)?;
         let ctx = RedeemContext::at(clock.now()).recipient(&d.recipient);
-        let got = orch.gateway().confirm(token, &ctx).await.map_err(pipeline)?;
-        let plain = open_to_vec(&key, &SealContext::new(&got.link_id, "text/plain"), &got.ciphertext)
+        let got = orch
+            .gateway()
+            .confirm(token, &ctx)
+            .await
             .map_err(pipeline)?;
+        let plain = open_to_vec(
+            &key,
+            &SealContext::new(&got.link_id, "text/plain"),
+            &got.ciphertext,
+        )
+        .map_err(pipeline)?;
         let replay = orch.gateway().confirm(token, &ctx).await;
         let code = replay
             .as_ref()
@@ -177,15 +214,19 @@ pub async fn run(opts: &Options, out: &mut dyn Write) -> Result<Summary, DemoErr
             .map_or("accepted", |r| r.reason_code());
         replay_refused = code == "consumed";
         if text {
-            line(out, &format!(
-                "\nLink for {} ({}): redeemed once, {} sealed bytes opened in the browser ({} bytes of alert text); replay: refused ({code})",
-                d.name,
-                shorten_links(url),
-                got.ciphertext.len(),
-                plain.len()
-            ))?;
+            line(
+                out,
+                &format!(
+                    "\nLink for {} ({}): redeemed once, {} sealed bytes opened in the browser ({} bytes of alert text); replay: refused ({code})",
+                    d.name,
+                    shorten_links(url),
+                    got.ciphertext.len(),
+                    plain.len()
+                ),
+            )?;
         }
-        doc["redeem"] = json!({ "recipient": d.recipient.masked(), "bytes": plain.len(), "replay": code });
+        doc["redeem"] =
+            json!({ "recipient": d.recipient.masked(), "bytes": plain.len(), "replay": code });
     }
 
     // 4. Receipts and an acknowledgement on alert 1; an escalation on alert 2.
@@ -193,26 +234,47 @@ pub async fn run(opts: &Options, out: &mut dyn Write) -> Result<Summary, DemoErr
         && let Some(id) = &d.message_id
     {
         for kind in [
-            ProviderEventKind::Delivered { e2ee: E2ee::Verified },
+            ProviderEventKind::Delivered {
+                e2ee: E2ee::Verified,
+            },
             ProviderEventKind::Read,
             ProviderEventKind::Action(ActionKind::Acknowledge),
         ] {
-            orch.on_event(ProviderEvent::new(id.clone(), kind)).await.map_err(pipeline)?;
+            orch.on_event(ProviderEvent::new(id.clone(), kind))
+                .await
+                .map_err(pipeline)?;
         }
         if text {
-            line(out, &format!("\n{} acknowledged alert 1: paging stops; ticket noted", d.name))?;
+            line(
+                out,
+                &format!(
+                    "\n{} acknowledged alert 1: paging stops; ticket noted",
+                    d.name
+                ),
+            )?;
         }
     }
     let mut escalated = Vec::new();
-    if let Some(d) = first_sent(&r2.deliveries, Some("Bob")).or_else(|| first_sent(&r2.deliveries, None))
+    if let Some(d) =
+        first_sent(&r2.deliveries, Some("Bob")).or_else(|| first_sent(&r2.deliveries, None))
         && let Some(id) = &d.message_id
     {
         escalated = orch
-            .on_event(ProviderEvent::new(id.clone(), ProviderEventKind::Action(ActionKind::Escalate)))
+            .on_event(ProviderEvent::new(
+                id.clone(),
+                ProviderEventKind::Action(ActionKind::Escalate),
+            ))
             .await
             .map_err(pipeline)?;
         if text {
-            render::table(out, &format!("{} pressed \"Escalate\" on alert 2 → next step paged", d.name), &escalated)?;
+            render::table(
+                out,
+                &format!(
+                    "{} pressed \"Escalate\" on alert 2 → next step paged",
+                    d.name
+                ),
+                &escalated,
+            )?;
         }
     }
     doc["escalated"] = render::json(&escalated);
@@ -220,20 +282,33 @@ pub async fn run(opts: &Options, out: &mut dyn Write) -> Result<Summary, DemoErr
     // 5. Alert 1 resolves: links revoked, short follow-up to everyone paged.
     let mut resolved = a1;
     resolved.status = AlertStatus::Resolved;
-    let r3 = orch.handle_alert(resolved, Vec::new()).await.map_err(pipeline)?;
+    let r3 = orch
+        .handle_alert(resolved, Vec::new())
+        .await
+        .map_err(pipeline)?;
     if let AlertOutcome::Resolved { links_revoked } = r3.outcome {
         if text {
-            line(out, &format!(
-                "\nAlert 1 resolved: {links_revoked} links revoked, {} follow-ups sent (fixed text, no alert content)",
-                r3.deliveries.len()
-            ))?;
+            line(
+                out,
+                &format!(
+                    "\nAlert 1 resolved: {links_revoked} links revoked, {} follow-ups sent (fixed text, no alert content)",
+                    r3.deliveries.len()
+                ),
+            )?;
         }
-        doc["resolved"] = json!({ "links_revoked": links_revoked, "follow_ups": r3.deliveries.len() });
+        doc["resolved"] =
+            json!({ "links_revoked": links_revoked, "follow_ups": r3.deliveries.len() });
     }
     if let Some(ticket) = tickets.ticket(&r3.alert)
         && text
     {
-        line(out, &format!("Ticket {}: \"{}\", notes: {:?}", ticket.id, ticket.title, ticket.notes))?;
+        line(
+            out,
+            &format!(
+                "Ticket {}: \"{}\", notes: {:?}",
+                ticket.id, ticket.title, ticket.notes
+            ),
+        )?;
     }
 
     // 6. The canary, and the audit log.
@@ -245,7 +320,9 @@ pub async fn run(opts: &Options, out: &mut dyn Write) -> Result<Summary, DemoErr
             MessageBody::Text { text, .. } | MessageBody::Sms { text } => text.expose().as_str(),
             MessageBody::Encrypted { .. } => "",
         };
-        if !s.message.route.is_end_to_end() && (body.contains(CANARY) || body.contains("7700 900555")) {
+        if !s.message.route.is_end_to_end()
+            && (body.contains(CANARY) || body.contains("7700 900555"))
+        {
             leaks.push(format!("{} text", s.message.route.as_str()));
         }
     }
@@ -257,25 +334,34 @@ pub async fn run(opts: &Options, out: &mut dyn Write) -> Result<Summary, DemoErr
         .map_err(|e| DemoError::Check(format!("audit log does not verify: {e}")))?;
     let head = verified.head.chain.to_hex();
     if text {
-        line(out, &format!(
-            "\nCanary: {}",
-            if leaks.is_empty() {
-                "not found in any SMS or plain-RCS text, nor in the audit log".to_owned()
-            } else {
-                format!("LEAKED into {}", leaks.join(", "))
-            }
-        ))?;
-        line(out, &format!(
-            "Audit log: verified {} events, head {} (Merkle root {})",
-            verified.head.size,
-            head,
-            verified.head.root.to_hex()
-        ))?;
+        line(
+            out,
+            &format!(
+                "\nCanary: {}",
+                if leaks.is_empty() {
+                    "not found in any SMS or plain-RCS text, nor in the audit log".to_owned()
+                } else {
+                    format!("LEAKED into {}", leaks.join(", "))
+                }
+            ),
+        )?;
+        line(
+            out,
+            &format!(
+                "Audit log: verified {} events, head {} (Merkle root {})",
+                verified.head.size,
+                head,
+                verified.head.root.to_hex()
+            ),
+        )?;
         line(out, "Last audit events (pseudonymized):")?;
         let lines: Vec<&str> = audit_text.lines().collect();
         for l in &lines[lines.len().saturating_sub(4)..] {
             let shown: String = l.chars().take(150).collect();
-            line(out, &format!("  {shown}{}", if l.len() > 150 { "…" } else { "" }))?;
+            line(
+                out,
+                &format!("  {shown}{}", if l.len() > 150 { "…" } else { "" }),
+            )?;
         }
     } else {
         doc["canary_clean"] = json!(leaks.is_empty());
@@ -283,7 +369,10 @@ pub async fn run(opts: &Options, out: &mut dyn Write) -> Result<Summary, DemoErr
         line(out, &serde_json::to_string_pretty(&doc).map_err(pipeline)?)?;
     }
     if !leaks.is_empty() {
-        return Err(DemoError::Check(format!("canary leaked into {}", leaks.join(", "))));
+        return Err(DemoError::Check(format!(
+            "canary leaked into {}",
+            leaks.join(", ")
+        )));
     }
     Ok(Summary {
         audit_events: verified.head.size,

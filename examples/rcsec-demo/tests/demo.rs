@@ -37,9 +37,15 @@ fn default_run_on_sqlite_shows_every_route_and_verifies() {
     }
     assert!(summary.canary_clean && summary.replay_refused);
     assert!(summary.audit_events > 20, "{summary:?}");
-    assert!(!out.contains("Canary-Pa55w0rd"), "the canary is never printed");
+    assert!(
+        !out.contains("Canary-Pa55w0rd"),
+        "the canary is never printed"
+    );
     assert!(!out.contains("7700900101"), "numbers are masked");
-    assert!(!out.contains("#k=") || !out.contains("#k=A"), "link keys are not printed");
+    assert!(
+        !out.contains("#k=") || !out.contains("#k=A"),
+        "link keys are not printed"
+    );
 }
 
 #[test]
@@ -61,7 +67,11 @@ fn json_run_on_memory_stores_is_one_document() {
 fn bad_roster_is_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("roster.toml");
-    std::fs::write(&path, "[[recipient]]\nname='x'\nnumber='nope'\nreach='rcs'\n").unwrap();
+    std::fs::write(
+        &path,
+        "[[recipient]]\nname='x'\nnumber='nope'\nreach='rcs'\n",
+    )
+    .unwrap();
     let options = rcsec_demo::Options {
         roster: Some(path),
         ..Default::default()

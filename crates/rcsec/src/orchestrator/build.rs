@@ -108,6 +108,9 @@ pub enum BuildError {
     Random,
 }
 
+/// The keyring and stores links are issued with.
+type LinkParts = (Arc<Keyring>, Arc<dyn TokenStore>, Arc<dyn BlobStore>);
+
 /// Builds an [`Orchestrator`]. Required: a resolver, links (keyring + stores), an audit sink
 /// with its pseudonymizer, and at least one provider.
 #[derive(Debug, Default)]
@@ -116,7 +119,7 @@ pub struct OrchestratorBuilder {
     policy: Option<Policy>,
     classifier: Option<Arc<Classifier>>,
     resolver: Option<Arc<Resolver>>,
-    links: Option<(Arc<Keyring>, Arc<dyn TokenStore>, Arc<dyn BlobStore>)>,
+    links: Option<LinkParts>,
     audit: Option<(Arc<dyn AuditSink>, Pseudonymizer)>,
     outbox: Option<Arc<dyn Outbox>>,
     providers: Vec<Arc<dyn MessagingProvider>>,
@@ -231,8 +234,7 @@ impl OrchestratorBuilder {
     pub fn build(self) -> Result<Orchestrator, BuildError> {
         let resolver = self.resolver.ok_or(BuildError::Missing("a resolver"))?;
         let (keyring, tokens, blobs) = self.links.ok_or(BuildError::Missing("link stores"))?;
-        let (audit_sink, pseudonymizer) =
-            self.audit.ok_or(BuildError::Missing("an audit sink"))?;
+        let (audit_sink, pseudonymizer) = self.audit.ok_or(BuildError::Missing("an audit sink"))?;
         let config = self.config.ok_or(BuildError::Missing("a config"))?;
         if self.providers.is_empty() {
             return Err(BuildError::Missing("a messaging provider"));
@@ -257,9 +259,7 @@ impl OrchestratorBuilder {
             tokens,
             audit_sink,
             pseudonymizer,
-            outbox: self
-                .outbox
-                .unwrap_or_else(|| Arc::new(MemoryOutbox::new())),
+            outbox: self.outbox.unwrap_or_else(|| Arc::new(MemoryOutbox::new())),
             providers: self.providers,
             tickets: self
                 .tickets

@@ -143,8 +143,13 @@ impl Orchestrator {
                 }
             }
             let e = self.event(EventKind::PolicyBlocked, now);
-            self.record(e.alert(alert.id.clone()).recipient(number).outcome("held").reason("quiet_hours"))
-                .await?;
+            self.record(
+                e.alert(alert.id.clone())
+                    .recipient(number)
+                    .outcome("held")
+                    .reason("quiet_hours"),
+            )
+            .await?;
             delivery.status = DeliveryStatus::Held { until };
             return Ok(delivery);
         }
@@ -200,8 +205,15 @@ impl Orchestrator {
         let mut links = Vec::new();
         if decision.actions.contains(&Action::SecureLink) {
             links.push(
-                self.issue_link(ctx, number, route, "details", "text/plain", ctx.text.as_bytes())
-                    .await?,
+                self.issue_link(
+                    ctx,
+                    number,
+                    route,
+                    "details",
+                    "text/plain",
+                    ctx.text.as_bytes(),
+                )
+                .await?,
             );
         }
         if route != Route::SmsLink {
@@ -228,8 +240,12 @@ impl Orchestrator {
                 action_taken: FallbackAction::SecureLinkCreated,
             };
             let e = self.event(EventKind::Fallback(fallback), now);
-            self.record(e.alert(alert.id.clone()).recipient(number).route(route.as_str()))
-                .await?;
+            self.record(
+                e.alert(alert.id.clone())
+                    .recipient(number)
+                    .route(route.as_str()),
+            )
+            .await?;
         }
 
         let details = links
@@ -449,7 +465,11 @@ impl Orchestrator {
             Ok(()) => u32::from_le_bytes(jitter),
             Err(_) => u32::MAX / 2,
         };
-        let delay = self.config.retry.delay(claim.attempt, jitter).max(retry_after);
+        let delay = self
+            .config
+            .retry
+            .delay(claim.attempt, jitter)
+            .max(retry_after);
         self.outbox
             .mark_retry(&msg.id, now.saturating_add(delay), last)
             .await?;
@@ -511,7 +531,10 @@ impl Orchestrator {
     }
 
     /// Fills in each enqueued delivery's status from the outbox.
-    pub(crate) async fn finish(&self, deliveries: &mut [Delivery]) -> Result<(), OrchestratorError> {
+    pub(crate) async fn finish(
+        &self,
+        deliveries: &mut [Delivery],
+    ) -> Result<(), OrchestratorError> {
         let now = self.now();
         for d in deliveries.iter_mut() {
             let Some(id) = &d.message_id else { continue };

@@ -116,8 +116,9 @@ impl Orchestrator {
 
         let released = {
             let mut state = self.lock()?;
-            let (ready, keep): (Vec<_>, Vec<_>) =
-                std::mem::take(&mut state.held).into_iter().partition(|h| h.until <= now);
+            let (ready, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut state.held)
+                .into_iter()
+                .partition(|h| h.until <= now);
             state.held = keep;
             ready
         };
@@ -129,9 +130,10 @@ impl Orchestrator {
                 quiet_hours: false,
                 rate_limit: true,
             };
-            report
-                .released
-                .push(self.page_one(&ctx, &held.responder, &held.tag, 0, gates).await?);
+            report.released.push(
+                self.page_one(&ctx, &held.responder, &held.tag, 0, gates)
+                    .await?,
+            );
         }
 
         let stats = self.drain().await?;

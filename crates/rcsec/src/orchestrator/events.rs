@@ -71,7 +71,8 @@ impl Orchestrator {
         match event.kind {
             ProviderEventKind::Delivered { e2ee } => {
                 let e = self.event(EventKind::Delivered, now);
-                self.record(e.alert(alert.clone()).recipient(number)).await?;
+                self.record(e.alert(alert.clone()).recipient(number))
+                    .await?;
                 let outcome = self
                     .resolver
                     .on_delivery_event(number, DeliveryEvent::Delivered { e2ee })
@@ -97,7 +98,8 @@ impl Orchestrator {
                     ActionKind::Escalate => UserAction::Escalate,
                 };
                 let e = self.event(EventKind::Action(user_action), now);
-                self.record(e.alert(alert.clone()).recipient(number)).await?;
+                self.record(e.alert(alert.clone()).recipient(number))
+                    .await?;
                 if action == ActionKind::Escalate {
                     return self.escalate(&alert, "requested").await;
                 }

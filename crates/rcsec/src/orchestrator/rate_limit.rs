@@ -75,6 +75,11 @@ mod tests {
         assert!(!r.allow(limit, &a, Severity::P1, t));
         assert!(r.allow(limit, &a, Severity::P0, t));
         assert!(r.allow(limit, &b, Severity::P2, t));
-        assert!(r.allow(limit, &a, Severity::P2, t.saturating_add(Duration::from_secs(60))));
+        assert!(r.allow(
+            limit,
+            &a,
+            Severity::P2,
+            t.saturating_add(Duration::from_secs(60))
+        ));
     }
 }

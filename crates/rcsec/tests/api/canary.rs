@@ -20,7 +20,11 @@ fn canary_never_leaks_outside_end_to_end_routes() {
     let h = harness(|_| {});
     runtime().block_on(async {
         let who = h.responders(&["Alice", "Bob", "Carol", "Dave", "Erin"]);
-        let report = h.orch.handle_alert(canary_alert("a-canary"), who).await.unwrap();
+        let report = h
+            .orch
+            .handle_alert(canary_alert("a-canary"), who)
+            .await
+            .unwrap();
         let msg = report.deliveries[1].message_id.clone().unwrap();
         h.orch
             .on_event(ProviderEvent::new(

@@ -15,7 +15,11 @@ fn unacknowledged_alerts_escalate_on_time_and_loop_then_stop() {
     });
     runtime().block_on(async {
         let chain = h.responders(&["Alice", "Frank"]); // Frank is step 1
-        let r = h.orch.handle_alert(alert("a-esc", Severity::P1), chain).await.unwrap();
+        let r = h
+            .orch
+            .handle_alert(alert("a-esc", Severity::P1), chain)
+            .await
+            .unwrap();
         assert_eq!(r.deliveries.len(), 1);
         assert_eq!(r.deliveries[0].name, "Alice");
 
@@ -48,7 +52,11 @@ fn acknowledgement_stops_paging_and_ownership_assigns_the_ticket() {
     let h = harness(|_| {});
     runtime().block_on(async {
         let chain = h.responders(&["Alice", "Frank"]);
-        let r = h.orch.handle_alert(alert("a-ack", Severity::P1), chain).await.unwrap();
+        let r = h
+            .orch
+            .handle_alert(alert("a-ack", Severity::P1), chain)
+            .await
+            .unwrap();
         let msg = r.deliveries[0].message_id.clone().unwrap();
         h.orch
             .on_event(ProviderEvent::new(
@@ -72,7 +80,10 @@ fn acknowledgement_stops_paging_and_ownership_assigns_the_ticket() {
             .unwrap();
         h.advance(3600);
         assert!(h.orch.tick().await.unwrap().escalated.is_empty());
-        assert!(h.loopback.sent_to(&number(6)).is_empty(), "Frank is never paged");
+        assert!(
+            h.loopback.sent_to(&number(6)).is_empty(),
+            "Frank is never paged"
+        );
         let ticket = h.tickets.ticket(&r.alert).unwrap();
         assert_eq!(ticket.owner.as_deref(), Some("+**********01"));
         assert!(h.orch.escalation(&r.alert).unwrap().acknowledged);
@@ -88,7 +99,11 @@ fn escalate_action_pages_the_next_step_at_once() {
     let h = harness(|_| {});
     runtime().block_on(async {
         let chain = h.responders(&["Alice", "Frank"]);
-        let r = h.orch.handle_alert(alert("a-up", Severity::P0), chain).await.unwrap();
+        let r = h
+            .orch
+            .handle_alert(alert("a-up", Severity::P0), chain)
+            .await
+            .unwrap();
         let msg = r.deliveries[0].message_id.clone().unwrap();
         let pages = h
             .orch

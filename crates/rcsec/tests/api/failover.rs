@@ -45,7 +45,8 @@ fn transient_failures_retry_with_backoff_and_never_double_send() {
     let h = harness(|_| {});
     runtime().block_on(async {
         // Accepted by the provider, but the answer is lost: the retry must not page twice.
-        h.loopback.fail_next(1, LoopbackFailure::TransientAfterAccept);
+        h.loopback
+            .fail_next(1, LoopbackFailure::TransientAfterAccept);
         h.loopback.fail_next(1, LoopbackFailure::Transient);
         let r = h
             .orch
@@ -53,7 +54,10 @@ fn transient_failures_retry_with_backoff_and_never_double_send() {
             .await
             .unwrap();
         let id = r.deliveries[0].message_id.clone().unwrap();
-        assert_eq!(r.deliveries[0].status, DeliveryStatus::Retrying { attempts: 1 });
+        assert_eq!(
+            r.deliveries[0].status,
+            DeliveryStatus::Retrying { attempts: 1 }
+        );
 
         // Not due yet: the backoff is at least half the base delay.
         h.advance(0);
@@ -66,7 +70,11 @@ fn transient_failures_retry_with_backoff_and_never_double_send() {
         h.advance(4);
         assert_eq!(h.orch.tick().await.unwrap().retried_sent, 1);
         assert_eq!(h.loopback.attempts(), 3);
-        assert_eq!(h.loopback.sent_to(&number(1)).len(), 1, "delivered exactly once");
+        assert_eq!(
+            h.loopback.sent_to(&number(1)).len(),
+            1,
+            "delivered exactly once"
+        );
         let st = h.outbox.status(&id, h.clock.now()).await.unwrap().unwrap();
         assert_eq!(st.state, OutboxState::Sent);
     });
@@ -76,8 +84,10 @@ fn transient_failures_retry_with_backoff_and_never_double_send() {
 fn rate_limited_by_the_provider_waits_for_its_hint() {
     let h = harness(|_| {});
     runtime().block_on(async {
-        h.loopback
-            .fail_next(1, LoopbackFailure::RateLimited(std::time::Duration::from_secs(30)));
+        h.loopback.fail_next(
+            1,
+            LoopbackFailure::RateLimited(std::time::Duration::from_secs(30)),
+        );
         h.orch
             .handle_alert(alert("a-429", Severity::P1), h.responders(&["Alice"]))
             .await
@@ -136,7 +146,11 @@ fn exhausted_attempts_fail_and_stale_messages_expire() {
         h.advance(3600);
         let t = h.orch.tick().await.unwrap();
         assert_eq!(t.expired, 1);
-        assert_eq!(h.outbox.depth().await.unwrap(), 0, "every message is terminal");
+        assert_eq!(
+            h.outbox.depth().await.unwrap(),
+            0,
+            "every message is terminal"
+        );
         let log = String::from_utf8(h.audit_log()).unwrap();
         assert!(log.contains("\"outcome\":\"expired\""));
     });
@@ -154,7 +168,11 @@ fn not_reachable_invalidates_and_falls_back() {
             rcsec::capability::Reach::SmsOnly,
             rcsec::capability::E2ee::Unavailable,
         );
-        let r = h.orch.handle_alert(canary_alert("a-nr"), bob).await.unwrap();
+        let r = h
+            .orch
+            .handle_alert(canary_alert("a-nr"), bob)
+            .await
+            .unwrap();
         assert_eq!(r.deliveries.len(), 2, "{:?}", r.deliveries);
         assert_eq!(r.deliveries[0].route, Route::RcsPlain);
         assert_eq!(
@@ -164,6 +182,9 @@ fn not_reachable_invalidates_and_falls_back() {
             }
         );
         assert_eq!(r.deliveries[1].route, Route::SmsLink);
-        assert!(matches!(r.deliveries[1].status, DeliveryStatus::Sent { .. }));
+        assert!(matches!(
+            r.deliveries[1].status,
+            DeliveryStatus::Sent { .. }
+        ));
     });
 }

@@ -8,8 +8,8 @@ use rcsec::capability::{MemoryPinStore, Resolver};
 use rcsec::core::{AlertId, Clock, ManualClock, Msisdn, Redacted, Secret, Severity, Timestamp};
 use rcsec::link::sealed::{SealContext, open_to_vec};
 use rcsec::link::{
-    Keyring, KeyringPolicy, MemoryBlobStore, MemoryTokenStore, OsRandom, PayloadKey,
-    RedeemContext, RedeemError,
+    Keyring, KeyringPolicy, MemoryBlobStore, MemoryTokenStore, OsRandom, PayloadKey, RedeemContext,
+    RedeemError,
 };
 use rcsec::{
     Alert, AlertStatus, Artifact, Delivery, MemoryOutbox, MemoryTicketSink, MessagingProvider,
@@ -174,8 +174,12 @@ impl Harness {
         let got = self.orch.gateway().confirm(token, &ctx).await?;
         let preview = self.orch.gateway().preview(token, &ctx).await;
         drop(preview);
-        Ok(open_to_vec(&key, &SealContext::new(&got.link_id, "text/plain"), &got.ciphertext)
-            .unwrap())
+        Ok(open_to_vec(
+            &key,
+            &SealContext::new(&got.link_id, "text/plain"),
+            &got.ciphertext,
+        )
+        .unwrap())
     }
 }
 

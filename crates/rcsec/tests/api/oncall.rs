@@ -10,10 +10,16 @@ fn repeats_of_a_firing_alert_do_not_page_again_within_the_window() {
     let h = harness(|c| c.dedup_window = std::time::Duration::from_secs(600));
     runtime().block_on(async {
         let who = h.responders(&["Alice"]);
-        let first = h.orch.handle_alert(alert("a-dup", Severity::P1), who.clone()).await;
+        let first = h
+            .orch
+            .handle_alert(alert("a-dup", Severity::P1), who.clone())
+            .await;
         assert_eq!(first.unwrap().outcome, AlertOutcome::Paged);
         h.advance(300);
-        let again = h.orch.handle_alert(alert("a-dup", Severity::P1), who.clone()).await;
+        let again = h
+            .orch
+            .handle_alert(alert("a-dup", Severity::P1), who.clone())
+            .await;
         assert_eq!(again.unwrap().outcome, AlertOutcome::Deduplicated);
         assert_eq!(h.loopback.sent_to(&number(1)).len(), 1);
         h.advance(300);
@@ -33,16 +39,43 @@ fn rate_limit_per_recipient_spares_p0() {
     runtime().block_on(async {
         let alice = h.responders(&["Alice"]);
         for i in 0..2 {
-            let r = h.orch.handle_alert(alert(&format!("a-rl{i}"), Severity::P2), alice.clone());
-            assert!(matches!(r.await.unwrap().deliveries[0].status, DeliveryStatus::Sent { .. }));
+            let r = h
+                .orch
+                .handle_alert(alert(&format!("a-rl{i}"), Severity::P2), alice.clone());
+            assert!(matches!(
+                r.await.unwrap().deliveries[0].status,
+                DeliveryStatus::Sent { .. }
+            ));
         }
-        let limited = h.orch.handle_alert(alert("a-rl2", Severity::P1), alice.clone()).await;
-        assert_eq!(limited.unwrap().deliveries[0].status, DeliveryStatus::RateLimited);
-        let p0 = h.orch.handle_alert(alert("a-rl3", Severity::P0), alice.clone()).await;
-        assert!(matches!(p0.unwrap().deliveries[0].status, DeliveryStatus::Sent { .. }));
-        let bob = h.orch.handle_alert(alert("a-rl4", Severity::P2), h.responders(&["Bob"])).await;
-        assert!(matches!(bob.unwrap().deliveries[0].status, DeliveryStatus::Sent { .. }));
-        assert!(String::from_utf8(h.audit_log()).unwrap().contains("rate_limited"));
+        let limited = h
+            .orch
+            .handle_alert(alert("a-rl2", Severity::P1), alice.clone())
+            .await;
+        assert_eq!(
+            limited.unwrap().deliveries[0].status,
+            DeliveryStatus::RateLimited
+        );
+        let p0 = h
+            .orch
+            .handle_alert(alert("a-rl3", Severity::P0), alice.clone())
+            .await;
+        assert!(matches!(
+            p0.unwrap().deliveries[0].status,
+            DeliveryStatus::Sent { .. }
+        ));
+        let bob = h
+            .orch
+            .handle_alert(alert("a-rl4", Severity::P2), h.responders(&["Bob"]))
+            .await;
+        assert!(matches!(
+            bob.unwrap().deliveries[0].status,
+            DeliveryStatus::Sent { .. }
+        ));
+        assert!(
+            String::from_utf8(h.audit_log())
+                .unwrap()
+                .contains("rate_limited")
+        );
     });
 }
 
@@ -52,16 +85,30 @@ fn quiet_hours_hold_p2_until_the_window_ends() {
     let h = harness(|c| c.quiet_hours = Some(QuietHours::new((22, 0), (9, 0))));
     runtime().block_on(async {
         let alice = h.responders(&["Alice"]);
-        let r = h.orch.handle_alert(alert("a-qh", Severity::P2), alice.clone()).await.unwrap();
+        let r = h
+            .orch
+            .handle_alert(alert("a-qh", Severity::P2), alice.clone())
+            .await
+            .unwrap();
         let DeliveryStatus::Held { until } = r.deliveries[0].status else {
             panic!("{:?}", r.deliveries[0].status)
         };
-        assert_eq!(until, T0.saturating_add(std::time::Duration::from_secs(3600)));
+        assert_eq!(
+            until,
+            T0.saturating_add(std::time::Duration::from_secs(3600))
+        );
         assert!(h.orch.is_held(&r.alert, &number(1)));
         assert!(h.loopback.sent().is_empty());
 
-        let p1 = h.orch.handle_alert(alert("a-qh1", Severity::P1), alice).await.unwrap();
-        assert!(matches!(p1.deliveries[0].status, DeliveryStatus::Sent { .. }));
+        let p1 = h
+            .orch
+            .handle_alert(alert("a-qh1", Severity::P1), alice)
+            .await
+            .unwrap();
+        assert!(matches!(
+            p1.deliveries[0].status,
+            DeliveryStatus::Sent { .. }
+        ));
 
         h.advance(3599);
         assert!(h.orch.tick().await.unwrap().released.is_empty());

@@ -9,15 +9,26 @@ fn resolution_revokes_links_and_sends_a_fixed_follow_up() {
     let h = harness(|_| {});
     runtime().block_on(async {
         let who = h.responders(&["Bob", "Carol", "Dave", "Frank"]);
-        let fired = h.orch.handle_alert(canary_alert("a-res"), who).await.unwrap();
+        let fired = h
+            .orch
+            .handle_alert(canary_alert("a-res"), who)
+            .await
+            .unwrap();
         let bob = by_name(&fired.deliveries, "Bob");
         let url = bob.links[0].url.expose().to_owned();
 
-        let r = h.orch.handle_alert(resolved(canary_alert("a-res")), Vec::new()).await.unwrap();
+        let r = h
+            .orch
+            .handle_alert(resolved(canary_alert("a-res")), Vec::new())
+            .await
+            .unwrap();
         let AlertOutcome::Resolved { links_revoked } = r.outcome else {
             panic!("{:?}", r.outcome)
         };
-        assert_eq!(links_revoked, 4, "bob: details + log, carol: details, dave: log");
+        assert_eq!(
+            links_revoked, 4,
+            "bob: details + log, carol: details, dave: log"
+        );
         let err = h.redeem(&url, &number(2)).await.unwrap_err();
         assert_eq!(err.reason().unwrap().reason_code(), "revoked");
 

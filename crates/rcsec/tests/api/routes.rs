@@ -12,7 +12,11 @@ fn each_recipient_gets_the_best_route_the_policy_allows() {
     let h = harness(|_| {});
     runtime().block_on(async {
         let who = h.responders(&["Alice", "Bob", "Carol", "Dave"]);
-        let report = h.orch.handle_alert(canary_alert("a-routes"), who).await.unwrap();
+        let report = h
+            .orch
+            .handle_alert(canary_alert("a-routes"), who)
+            .await
+            .unwrap();
         assert_eq!(report.outcome, AlertOutcome::Paged);
         assert_eq!(report.deliveries.len(), 4);
 
@@ -21,7 +25,10 @@ fn each_recipient_gets_the_best_route_the_policy_allows() {
         assert_eq!(alice.fallback_reason, None);
         assert_eq!(alice.indicator, Indicator::Green);
         assert!(matches!(alice.content, SentContent::FullText { .. }));
-        assert!(matches!(alice.status, DeliveryStatus::Sent { .. }), "{alice:?}");
+        assert!(
+            matches!(alice.status, DeliveryStatus::Sent { .. }),
+            "{alice:?}"
+        );
         // The artifact travels as a link even on E2EE.
         assert_eq!(alice.links.len(), 1);
         assert_eq!(alice.links[0].purpose, "checkout.log");
@@ -43,7 +50,10 @@ fn each_recipient_gets_the_best_route_the_policy_allows() {
         let SentContent::Sms(sms) = &carol.content else {
             panic!("sms route must carry the template")
         };
-        assert!(sms.expose().starts_with("rcsec: new P1 alert. Open it securely: https://"));
+        assert!(
+            sms.expose()
+                .starts_with("rcsec: new P1 alert. Open it securely: https://")
+        );
         assert_eq!(carol.links.len(), 1);
 
         let dave = by_name(&report.deliveries, "Dave");
@@ -52,13 +62,18 @@ fn each_recipient_gets_the_best_route_the_policy_allows() {
         assert!(matches!(dave.content, SentContent::Envelope { .. }));
         let sent = h.loopback.sent_to(&number(4));
         assert_eq!(sent.len(), 1);
-        assert!(matches!(sent[0].message.body, MessageBody::Encrypted { .. }));
+        assert!(matches!(
+            sent[0].message.body,
+            MessageBody::Encrypted { .. }
+        ));
         let opened = String::from_utf8(h.loopback.open_push(&sent[0]).unwrap()).unwrap();
-        assert!(opened.contains(CANARY_SECRET), "the device reads the full alert");
+        assert!(
+            opened.contains(CANARY_SECRET),
+            "the device reads the full alert"
+        );
 
         // Alice's full text reaches only her E2EE route.
-        let MessageBody::Text { text, .. } = &h.loopback.sent_to(&number(1))[0].message.body
-        else {
+        let MessageBody::Text { text, .. } = &h.loopback.sent_to(&number(1))[0].message.body else {
             panic!("rcs_e2ee carries text")
         };
         assert!(text.expose().contains(CANARY_SECRET));
@@ -68,7 +83,10 @@ fn each_recipient_gets_the_best_route_the_policy_allows() {
         assert!(h.redeem(details.url.expose(), &number(1)).await.is_err());
         let plain = h.redeem(details.url.expose(), &number(2)).await.unwrap();
         assert!(String::from_utf8(plain).unwrap().contains(CANARY_SECRET));
-        let again = h.redeem(details.url.expose(), &number(2)).await.unwrap_err();
+        let again = h
+            .redeem(details.url.expose(), &number(2))
+            .await
+            .unwrap_err();
         assert_eq!(again.reason().unwrap().reason_code(), "consumed");
 
         let ticket = h.tickets.ticket(&report.alert).unwrap();
@@ -85,19 +103,33 @@ fn pinned_contact_downgrade_blocks_the_number_and_is_audited() {
     let h = harness(|_| {});
     runtime().block_on(async {
         let erin = h.responders(&["Erin"]);
-        let first = h.orch.handle_alert(alert("a-pin-1", Severity::P1), erin.clone()).await;
+        let first = h
+            .orch
+            .handle_alert(alert("a-pin-1", Severity::P1), erin.clone())
+            .await;
         assert_eq!(first.unwrap().deliveries[0].route, Route::RcsE2ee);
 
-        h.loopback
-            .set_capability(&number(5), rcsec::capability::Reach::Rcs, rcsec::capability::E2ee::Unverified);
+        h.loopback.set_capability(
+            &number(5),
+            rcsec::capability::Reach::Rcs,
+            rcsec::capability::E2ee::Unverified,
+        );
         h.orch.resolver().invalidate(&number(5));
-        let second = h.orch.handle_alert(alert("a-pin-2", Severity::P1), erin).await.unwrap();
+        let second = h
+            .orch
+            .handle_alert(alert("a-pin-2", Severity::P1), erin)
+            .await
+            .unwrap();
         let d = &second.deliveries[0];
         assert_eq!(d.route, Route::Blocked);
         assert_eq!(d.fallback_reason, Some(FallbackReason::DowngradeDetected));
         assert_eq!(d.indicator, Indicator::Red);
         assert_eq!(d.status, DeliveryStatus::Blocked);
-        assert_eq!(h.loopback.sent_to(&number(5)).len(), 1, "nothing sent after the downgrade");
+        assert_eq!(
+            h.loopback.sent_to(&number(5)).len(),
+            1,
+            "nothing sent after the downgrade"
+        );
         let kinds = h.audit_kinds();
         assert!(kinds.iter().any(|k| k == "downgrade_detected"));
         assert!(kinds.iter().any(|k| k == "policy_blocked"));
@@ -110,9 +142,17 @@ fn p0_with_secrets_never_goes_over_plain_rcs() {
     runtime().block_on(async {
         let mut a = canary_alert("a-p0");
         a.severity = Severity::P0;
-        let report = h.orch.handle_alert(a, h.responders(&["Bob"])).await.unwrap();
+        let report = h
+            .orch
+            .handle_alert(a, h.responders(&["Bob"]))
+            .await
+            .unwrap();
         let bob = &report.deliveries[0];
-        assert_eq!(bob.route, Route::SmsLink, "the default policy denies rcs_plain for P0");
+        assert_eq!(
+            bob.route,
+            Route::SmsLink,
+            "the default policy denies rcs_plain for P0"
+        );
         let MessageBody::Sms { text } = &h.loopback.sent_to(&number(2))[0].message.body else {
             panic!("sms body expected")
         };
