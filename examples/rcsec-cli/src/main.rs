@@ -8,9 +8,11 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod classify;
 mod failure;
 mod hpke;
 mod keyring;
+mod policy;
 mod token;
 mod vectors;
 
@@ -42,6 +44,10 @@ enum Command {
     Token(token::TokenArgs),
     /// Verify a tamper-evident audit log, or export it as OCSF JSON or RFC 5424 syslog.
     Audit(audit::AuditArgs),
+    /// Classify JSON lines `{"text": ...}` from stdin; prints findings, never the text.
+    Classify(classify::ClassifyArgs),
+    /// Fallback policies: `check FILE` validates one (errors carry line and column).
+    Policy(policy::PolicyArgs),
     // Subcommand groups are added here, one module each (hpke, keyring, token, classify,
     // audit, policy), with one arm in `run` below.
 }
@@ -65,6 +71,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Hpke(args) => hpke::run(args),
         Command::Keyring(args) => keyring::run(args),
         Command::Token(args) => token::run(args),
+        Command::Classify(args) => classify::run(&args),
+        Command::Policy(args) => policy::run(&args),
     }
 }
 
