@@ -23,8 +23,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use async_trait::async_trait;
 use rcsec_audit::line::{LineError, LogLine, decode_line, encode_event};
 use rcsec_audit::{
-    AuditEvent, AuditSink, ChainState, Hash, Head, LogWriter, PendingEvent, SinkError,
-    VerifyError, VerifyFailure,
+    AuditEvent, AuditSink, ChainState, Hash, Head, LogWriter, PendingEvent, SinkError, VerifyError,
+    VerifyFailure,
 };
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 
@@ -135,7 +135,12 @@ fn absorb_line(state: &mut ChainState, line: &[u8]) -> Result<AuditEvent, Caught
     let index = state.size();
     let (event, recorded) = match decode_line(line) {
         Ok(LogLine::Event { event, chain }) => (event, chain),
-        Ok(_) => return Err(corrupt(index, VerifyFailure::Malformed(LineError::UnknownType))),
+        Ok(_) => {
+            return Err(corrupt(
+                index,
+                VerifyFailure::Malformed(LineError::UnknownType),
+            ));
+        }
         Err(e) => return Err(corrupt(index, VerifyFailure::Malformed(e))),
     };
     if event.sequence() != index {
@@ -165,13 +170,12 @@ fn catch_up(conn: &Connection, tail: &mut Tail) -> Result<(), Caught> {
             conn.query_row("SELECT max(seq) FROM audit_events", [], |r| r.get(0))?;
         match max {
             None => 0,
-            Some(m) => u64::try_from(m)
-                .ok()
-                .and_then(|m| m.checked_add(1))
-                .ok_or(SqliteError::CorruptRow {
+            Some(m) => u64::try_from(m).ok().and_then(|m| m.checked_add(1)).ok_or(
+                SqliteError::CorruptRow {
                     table: "audit_events",
                     what: "seq",
-                })?,
+                },
+            )?,
         }
     };
     if db_size < size {
@@ -196,7 +200,10 @@ fn catch_up(conn: &Connection, tail: &mut Tail) -> Result<(), Caught> {
         let seq: i64 = row.get(0)?;
         let index = tail.state.size();
         if u64::try_from(seq).ok() != Some(index) {
-            return Err(corrupt(index, VerifyFailure::SequenceMismatch { found: index }));
+            return Err(corrupt(
+                index,
+                VerifyFailure::SequenceMismatch { found: index },
+            ));
         }
         let line: Vec<u8> = row.get(1)?;
         absorb_line(&mut tail.state, &line)?;
@@ -282,12 +289,20 @@ fn read_range(conn: &mut Connection, start: u64, end: u64) -> Result<Vec<AuditEv
                 let found = event.sequence();
                 return Err(corrupt(index, VerifyFailure::SequenceMismatch { found }));
             }
-            Ok(_) => return Err(corrupt(index, VerifyFailure::Malformed(LineError::UnknownType))),
+            Ok(_) => {
+                return Err(corrupt(
+                    index,
+                    VerifyFailure::Malformed(LineError::UnknownType),
+                ));
+            }
             Err(e) => return Err(corrupt(index, VerifyFailure::Malformed(e))),
         }
     }
     if out.len() as u64 != end - start {
-        return Err(corrupt(start + out.len() as u64, VerifyFailure::Truncated { size: end }));
+        return Err(corrupt(
+            start + out.len() as u64,
+            VerifyFailure::Truncated { size: end },
+        ));
     }
     Ok(out)
 }

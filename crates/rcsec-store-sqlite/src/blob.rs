@@ -49,7 +49,12 @@ fn put(
         .map_err(SqliteError::from)?;
     loop {
         let id = BlobId::random(&OsRandom).map_err(|e| StoreError::Backend(Box::new(e)))?;
-        match stmt.execute(params![id.as_bytes().as_slice(), ciphertext, expires_at, reads]) {
+        match stmt.execute(params![
+            id.as_bytes().as_slice(),
+            ciphertext,
+            expires_at,
+            reads
+        ]) {
             Ok(_) => return Ok(id),
             // A 128-bit collision: astronomically unlikely, but never overwrite.
             Err(e) if SqliteError::is_unique_violation(&e) => {}

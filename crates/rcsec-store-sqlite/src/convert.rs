@@ -10,7 +10,11 @@ pub(crate) fn ts(t: Timestamp) -> Result<i64, SqliteError> {
 }
 
 /// The inverse of [`ts`]; a negative value is a corrupt row.
-pub(crate) fn from_ts(v: i64, table: &'static str, what: &'static str) -> Result<Timestamp, SqliteError> {
+pub(crate) fn from_ts(
+    v: i64,
+    table: &'static str,
+    what: &'static str,
+) -> Result<Timestamp, SqliteError> {
     u64::try_from(v)
         .map(Timestamp::from_millis)
         .map_err(|_| SqliteError::CorruptRow { table, what })

@@ -121,8 +121,20 @@ fn transition(
     Ok(Ok(()))
 }
 
-fn status(conn: &Connection, id: &str, now: Timestamp) -> Result<Option<OutboxStatus>, SqliteError> {
-    type Row = (String, i64, i64, i64, Option<String>, Option<String>, Option<String>);
+fn status(
+    conn: &Connection,
+    id: &str,
+    now: Timestamp,
+) -> Result<Option<OutboxStatus>, SqliteError> {
+    type Row = (
+        String,
+        i64,
+        i64,
+        i64,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
     let row: Option<Row> = conn
         .prepare_cached(
             "SELECT state, attempts, next_attempt_at, lease_until, provider, delivery_id, \

@@ -54,7 +54,11 @@ impl SqlitePinStore {
     }
 }
 
-const SOURCES: [Source; 3] = [Source::Provider, Source::ClientReport, Source::DeliveryEvent];
+const SOURCES: [Source; 3] = [
+    Source::Provider,
+    Source::ClientReport,
+    Source::DeliveryEvent,
+];
 
 fn select(conn: &Connection, key: &[u8]) -> Result<Option<Pin>, SqliteError> {
     let row: Option<(i64, String)> = conn
@@ -64,13 +68,12 @@ fn select(conn: &Connection, key: &[u8]) -> Result<Option<Pin>, SqliteError> {
     row.map(|(at, source)| {
         Ok(Pin {
             pinned_at: from_ts(at, "pins", "pinned_at")?,
-            source: SOURCES
-                .into_iter()
-                .find(|s| s.as_str() == source)
-                .ok_or(SqliteError::CorruptRow {
+            source: SOURCES.into_iter().find(|s| s.as_str() == source).ok_or(
+                SqliteError::CorruptRow {
                     table: "pins",
                     what: "source",
-                })?,
+                },
+            )?,
         })
     })
     .transpose()

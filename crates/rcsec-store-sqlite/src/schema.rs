@@ -98,8 +98,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), SqliteError> {
     let (app, version) = header(&tx)?;
     check_header(app, version)?;
     if version == 0 {
-        let tables: i64 =
-            tx.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+        let tables: i64 = tx.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
         if tables != 0 {
             // Someone else's database that never set an application_id: leave it alone.
             return Err(SqliteError::ForeignDatabase { found: app });

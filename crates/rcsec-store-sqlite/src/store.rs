@@ -318,8 +318,9 @@ fn connect(path: &Path, options: &SqliteOptions) -> Result<Connection, SqliteErr
     conn.pragma_update(None, "synchronous", options.durability.pragma())?;
     conn.pragma_update(None, "foreign_keys", true)?;
     if let Some(pages) = options.max_page_count {
-        let _: i64 =
-            conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| r.get(0))?;
+        let _: i64 = conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
+            r.get(0)
+        })?;
     }
     Ok(conn)
 }

@@ -50,11 +50,8 @@ fn corrupt(what: &'static str) -> SqliteError {
 fn read_record(row: &Row<'_>) -> Result<LinkRecord, SqliteError> {
     let link_id = LinkId::from_bytes(bytes(&row.get::<_, Vec<u8>>(0)?, TABLE, "link_id")?);
     let alert_id = AlertId::new(row.get::<_, String>(1)?).map_err(|_| corrupt("alert_id"))?;
-    let recipient = RecipientPseudonym::from_bytes(bytes(
-        &row.get::<_, Vec<u8>>(2)?,
-        TABLE,
-        "recipient",
-    )?);
+    let recipient =
+        RecipientPseudonym::from_bytes(bytes(&row.get::<_, Vec<u8>>(2)?, TABLE, "recipient")?);
     let blob_id = BlobId::from_bytes(bytes(&row.get::<_, Vec<u8>>(3)?, TABLE, "blob_id")?);
     let mut record = LinkRecord::new(
         link_id,
@@ -84,12 +81,14 @@ fn read_record(row: &Row<'_>) -> Result<LinkRecord, SqliteError> {
             let mut grant = ExtensionGrant::new(
                 CodeDigest::from_bytes(bytes(&digest, TABLE, "ext_code_digest")?),
                 count(
-                    row.get::<_, Option<i64>>(12)?.ok_or(corrupt("ext_attempts_left"))?,
+                    row.get::<_, Option<i64>>(12)?
+                        .ok_or(corrupt("ext_attempts_left"))?,
                     TABLE,
                     "ext_attempts_left",
                 )?,
                 from_ts(
-                    row.get::<_, Option<i64>>(13)?.ok_or(corrupt("ext_claim_until"))?,
+                    row.get::<_, Option<i64>>(13)?
+                        .ok_or(corrupt("ext_claim_until"))?,
                     TABLE,
                     "ext_claim_until",
                 )?,

@@ -94,9 +94,11 @@ fn another_applications_database_is_refused_untouched() {
     ));
     let raw = rusqlite::Connection::open(&path).unwrap();
     let tables: i64 = raw
-        .query_row("SELECT count(*) FROM sqlite_schema WHERE type = 'table'", [], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(tables, 1, "migration touched a foreign database");
 }
@@ -227,14 +229,19 @@ fn a_read_only_store_refuses_writes_with_a_typed_error() {
     std::fs::set_permissions(&path, perms.clone()).unwrap();
     let writable_anyway = std::fs::OpenOptions::new().append(true).open(&path).is_ok();
     if writable_anyway {
-        eprintln!("note: running with privileges that ignore file modes; read-only file case skipped");
+        eprintln!(
+            "note: running with privileges that ignore file modes; read-only file case skipped"
+        );
     } else {
         match SqliteStore::open(&path) {
             Err(SqliteError::ReadOnly | SqliteError::CannotOpen(_)) => {}
             other => panic!("expected ReadOnly, got {other:?}"),
         }
     }
-    #[allow(clippy::permissions_set_readonly_false, reason = "let tempdir clean up")]
+    #[allow(
+        clippy::permissions_set_readonly_false,
+        reason = "let tempdir clean up"
+    )]
     perms.set_readonly(false);
     std::fs::set_permissions(&path, perms).unwrap();
 }
@@ -253,7 +260,10 @@ fn a_corrupt_outbox_row_is_a_typed_error_and_claims_nothing() {
     let raw = rusqlite::Connection::open(&path).unwrap();
     raw.execute(
         "UPDATE outbox SET message = ?1 WHERE message_id = ?2",
-        rusqlite::params![b"{\"v\":1,\"recipient\":\"+447700900123\"".to_vec(), "msg-1"],
+        rusqlite::params![
+            b"{\"v\":1,\"recipient\":\"+447700900123\"".to_vec(),
+            "msg-1"
+        ],
     )
     .unwrap();
     drop(raw);
@@ -314,7 +324,10 @@ fn a_tampered_audit_row_is_refused_on_open_and_before_append() {
     drop(raw);
     rt.block_on(async {
         let e = sink.append(events(1, "next")).await.unwrap_err();
-        assert!(matches!(e, SinkError::Corrupt(ref v) if v.index == 4), "{e:?}");
+        assert!(
+            matches!(e, SinkError::Corrupt(ref v) if v.index == 4),
+            "{e:?}"
+        );
     });
     match SqliteAuditSink::open(SqliteStore::open(&path).unwrap()) {
         Err(SinkError::Corrupt(v)) => assert_eq!(v.index, 4),

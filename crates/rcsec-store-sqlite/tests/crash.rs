@@ -54,7 +54,10 @@ fn child(path: &Path) {
         let outbox = SqliteOutbox::new(store);
         let mut out = std::io::stdout().lock();
         for i in 0.. {
-            let head = sink.append(events(1 + (i % 7) as usize, "crash")).await.unwrap();
+            let head = sink
+                .append(events(1 + (i % 7) as usize, "crash"))
+                .await
+                .unwrap();
             writeln!(out, "audit {}", head.size).unwrap();
             let m = message(round * 1_000_000 + i);
             assert!(outbox.enqueue(&m, T0).await.unwrap());
@@ -149,7 +152,10 @@ fn check(path: &Path, acks: &Acks, previous: &mut BTreeMap<String, OutboxState>)
         let outbox = SqliteOutbox::new(store);
         for id in &acks.enqueued {
             let id = MessageId::new(id.clone()).unwrap();
-            assert!(outbox.status(&id, T0).await.unwrap().is_some(), "lost {id:?}");
+            assert!(
+                outbox.status(&id, T0).await.unwrap().is_some(),
+                "lost {id:?}"
+            );
         }
         for id in &acks.sent {
             let status = outbox
@@ -163,7 +169,10 @@ fn check(path: &Path, acks: &Acks, previous: &mut BTreeMap<String, OutboxState>)
         // survived the crash.
         for claim in outbox.claim_due(T0, LEASE, 10_000).await.unwrap() {
             let id = claim.message.id.as_str();
-            assert!(!acks.claimed.contains(id), "{id} handed out twice under a live lease");
+            assert!(
+                !acks.claimed.contains(id),
+                "{id} handed out twice under a live lease"
+            );
             assert_eq!(claim.attempt, 1, "{id}");
         }
         // After the leases run out, every unsent message comes back exactly once, and no
@@ -176,11 +185,20 @@ fn check(path: &Path, acks: &Acks, previous: &mut BTreeMap<String, OutboxState>)
             .into_iter()
             .map(|c| c.message.id.as_str().to_owned())
             .collect();
-        assert!(reclaimed.is_disjoint(&acks.sent), "a sent message came back");
+        assert!(
+            reclaimed.is_disjoint(&acks.sent),
+            "a sent message came back"
+        );
         for id in acks.claimed.difference(&acks.sent) {
             assert!(reclaimed.contains(id), "in-flight {id} not reclaimable");
         }
-        assert!(outbox.claim_due(later, LEASE, 10_000).await.unwrap().is_empty());
+        assert!(
+            outbox
+                .claim_due(later, LEASE, 10_000)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         // Settle this round's messages so the next round starts clean.
         for id in &reclaimed {
             let id = MessageId::new(id.clone()).unwrap();

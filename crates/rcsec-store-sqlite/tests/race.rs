@@ -69,7 +69,11 @@ fn sixty_four_tasks_two_pools_one_winner_per_round() {
                 winners += t.await.unwrap();
             }
             assert_eq!(winners, 1, "round {round}: {winners} winners");
-            let stored = pools[(round + 1) % 2].get(&r.link_id).await.unwrap().unwrap();
+            let stored = pools[(round + 1) % 2]
+                .get(&r.link_id)
+                .await
+                .unwrap()
+                .unwrap();
             assert_eq!(stored.uses, 1, "round {round}");
         }
     });
