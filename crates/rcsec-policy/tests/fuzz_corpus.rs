@@ -28,7 +28,10 @@ fn replay(target: &str, check: fn(&[u8])) {
 
 #[test]
 fn policy_toml_parse_seeds() {
-    replay("policy_toml_parse", rcsec_policy::fuzzing::policy_toml_parse);
+    replay(
+        "policy_toml_parse",
+        rcsec_policy::fuzzing::policy_toml_parse,
+    );
 }
 
 #[test]

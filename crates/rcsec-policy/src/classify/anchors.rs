@@ -150,7 +150,12 @@ pub(super) fn url_has_userinfo(b: &[u8], end: usize) -> bool {
     b[end..]
         .iter()
         .take(400)
-        .take_while(|&&c| !matches!(c, b'/' | b' ' | b'\t' | b'\n' | b'"' | b'\'' | b'<' | b'>' | b'?' | b'#'))
+        .take_while(|&&c| {
+            !matches!(
+                c,
+                b'/' | b' ' | b'\t' | b'\n' | b'"' | b'\'' | b'<' | b'>' | b'?' | b'#'
+            )
+        })
         .any(|&c| c == b'@')
 }
 

@@ -57,13 +57,14 @@ pub(super) fn scan(text: &str, out: &mut Vec<Finding>) {
 /// bytes (letters of other scripts).
 const WORD: [bool; 256] = {
     let mut table = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        let c = i as u8;
-        table[i] = c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
-        i += 1;
+    let mut c: u8 = 0;
+    loop {
+        table[c as usize] = c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+        if c == u8::MAX {
+            break table;
+        }
+        c += 1;
     }
-    table
 };
 
 fn is_word_byte(c: u8) -> bool {

@@ -3,8 +3,8 @@
 use rcsec_core::{Severity, Timestamp};
 use rcsec_policy::consent::ConsentLedger;
 use rcsec_policy::{
-    Action, ChannelFacts, Classification, Decision, DecisionInput, E2eeState,
-    FallbackReason as R, Indicator, Policy, Region, Route, Treatment,
+    Action, ChannelFacts, Classification, Decision, DecisionInput, E2eeState, FallbackReason as R,
+    Indicator, Policy, Region, Route, Treatment,
 };
 
 const SECRET_TEXT: &str = "db-7 down; DATABASE_URL=postgres://app:Pa55-w0rd!x@db-7:5432/app";

@@ -3,8 +3,7 @@
 use rcsec_core::{Severity, Timestamp};
 use rcsec_policy::danger::{OverrideError, SendAnyway};
 use rcsec_policy::{
-    ChannelFacts, DecisionInput, E2eeState, FallbackReason, Indicator, Policy, Route,
-    Treatment,
+    ChannelFacts, DecisionInput, E2eeState, FallbackReason, Indicator, Policy, Route, Treatment,
 };
 
 const SECRET_TEXT: &str = "api down; token=ghp_R8x2Kq9Lm4Np7Ts1Vw3Xz6Bc0Df5Gh8Jk2Mn leaked";

@@ -1,9 +1,7 @@
 //! What is actually sent: the canary secret reaches only end-to-end encrypted routes.
 
 use rcsec_core::Severity;
-use rcsec_policy::{
-    ChannelFacts, DEFAULT_SMS_TEMPLATE, DecisionInput, E2eeState, Policy, Route,
-};
+use rcsec_policy::{ChannelFacts, DEFAULT_SMS_TEMPLATE, DecisionInput, E2eeState, Policy, Route};
 
 const CANARY: &str = "CanaryPa55-9f8e7d6c";
 const LINK: &str = "https://l.example/t/AbC123";

@@ -148,7 +148,12 @@ impl SecretScanner {
             let mut around: Option<Forms> = None;
             for &d in &self.triggers[pattern] {
                 let detector = &self.detectors[d];
-                if scanned_to.get(d).copied().flatten().is_some_and(|e| start < e) {
+                if scanned_to
+                    .get(d)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|e| start < e)
+                {
                     continue;
                 }
                 let mut form = || *around.get_or_insert_with(|| forms(bytes, start, end));
@@ -268,4 +273,3 @@ mod tests {
         assert_eq!(&text[w], "second password=x line");
     }
 }
-

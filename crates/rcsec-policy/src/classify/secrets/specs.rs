@@ -95,7 +95,15 @@ pub(super) fn specs() -> Vec<Spec> {
         ),
         spec(
             K::GitlabToken,
-            &["glpat-", "glptt-", "gldt-", "glrt-", "gloas-", "glimt-", "GR1348941"],
+            &[
+                "glpat-",
+                "glptt-",
+                "gldt-",
+                "glrt-",
+                "gloas-",
+                "glimt-",
+                "GR1348941",
+            ],
             r"\b(?:glpat-[A-Za-z0-9_\-]{20,}|glptt-[0-9a-f]{40}|gl(?:dt|rt|soat|ffct|ft)-[A-Za-z0-9_\-]{20}|glcbt-[0-9a-fA-F]{1,5}_[A-Za-z0-9_\-]{20}|gloas-[A-Za-z0-9_\-]{64}|glimt-[A-Za-z0-9_\-]{25}|glagent-[A-Za-z0-9_\-]{50}|GR1348941[A-Za-z0-9_\-]{20})(?:[^A-Za-z0-9_\-]|$)",
             Check::Entropy(3.0),
         ),
@@ -281,7 +289,9 @@ pub(super) fn specs() -> Vec<Spec> {
         ),
         spec(
             K::VendorToken,
-            &["dp.pt.", "_v1_", "lin_api_", "PMAK-", "NRAK-", "glsa_", "glc_"],
+            &[
+                "dp.pt.", "_v1_", "lin_api_", "PMAK-", "NRAK-", "glsa_", "glc_",
+            ],
             r"\b(?:dp\.pt\.[A-Za-z0-9]{43}|do[por]_v1_[a-f0-9]{64}|lin_api_[A-Za-z0-9]{40}|PMAK-[a-f0-9]{24}-[a-f0-9]{34}|NRAK-[A-Z0-9]{27}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2})\b",
             Check::Entropy(3.5),
         ),
@@ -389,4 +399,3 @@ pub(super) fn specs() -> Vec<Spec> {
         ),
     ]
 }
-

@@ -446,10 +446,9 @@ pub(super) const COMPARISON: &str = r#"(?i)(?P<q>["'])(?P<v>[^"'\n]{4,256})["']\
 /// are case-sensitive; see `anchors`).
 pub(super) const KEYWORDS: &[&str] = &[
     "pass", "Pass", "PASS", "pwd", "Pwd", "PWD", "secret", "Secret", "SECRET", "token", "Token",
-    "TOKEN", "key", "Key", "KEY", "auth", "Auth", "AUTH", "cred", "Cred", "CRED", "login",
-    "Login", "LOGIN",
+    "TOKEN", "key", "Key", "KEY", "auth", "Auth", "AUTH", "cred", "Cred", "CRED", "login", "Login",
+    "LOGIN",
 ];
-
 
 #[cfg(test)]
 mod tests {
