@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use rcsec::{MessageBody, MessageId, Outbox, OutboundMessage};
+use rcsec::{MessageBody, MessageId, OutboundMessage, Outbox};
 use rcsec_audit::{AuditKey, AuditSink, EventKind, PendingEvent, Pseudonymizer};
 use rcsec_capability::Route;
 use rcsec_core::{AlertId, Msisdn, Redacted, Secret, Timestamp};
@@ -72,15 +72,18 @@ fn events(n: u64) -> Vec<PendingEvent> {
     let to = Msisdn::parse("+447700900123").unwrap();
     (0..n)
         .map(|i| {
-            p.event(EventKind::MessageSent, Timestamp::from_millis(1_700_000_000_000 + i))
-                .alert(AlertId::new("5d41402abc4b2a76").unwrap())
-                .recipient(&to)
-                .message(&i.to_le_bytes())
-                .route("rcs_e2ee")
-                .provider("rbm")
-                .outcome("sent")
-                .build()
-                .unwrap()
+            p.event(
+                EventKind::MessageSent,
+                Timestamp::from_millis(1_700_000_000_000 + i),
+            )
+            .alert(AlertId::new("5d41402abc4b2a76").unwrap())
+            .recipient(&to)
+            .message(&i.to_le_bytes())
+            .route("rcs_e2ee")
+            .provider("rbm")
+            .outcome("sent")
+            .build()
+            .unwrap()
         })
         .collect()
 }
@@ -127,7 +130,10 @@ fn outbox_claim_ack(c: &mut Criterion) {
             || rt.block_on(outbox.enqueue(&message(), NOW)).unwrap(),
             |_| {
                 rt.block_on(async {
-                    let claims = outbox.claim_due(NOW, Duration::from_secs(30), 1).await.unwrap();
+                    let claims = outbox
+                        .claim_due(NOW, Duration::from_secs(30), 1)
+                        .await
+                        .unwrap();
                     for claim in claims {
                         outbox
                             .mark_sent(&claim.message.id, "bench", "d", NOW)

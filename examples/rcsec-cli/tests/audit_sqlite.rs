@@ -25,13 +25,16 @@ fn batch(n: u64, first: u64) -> Vec<rcsec_audit::PendingEvent> {
     let to = Msisdn::parse("+447700900123").unwrap();
     (0..n)
         .map(|i| {
-            p.event(EventKind::MessageSent, Timestamp::from_secs(1_700_000_000 + first + i))
-                .alert(AlertId::new("fp-1").unwrap())
-                .recipient(&to)
-                .message(b"secret body")
-                .outcome("accepted")
-                .build()
-                .unwrap()
+            p.event(
+                EventKind::MessageSent,
+                Timestamp::from_secs(1_700_000_000 + first + i),
+            )
+            .alert(AlertId::new("fp-1").unwrap())
+            .recipient(&to)
+            .message(b"secret body")
+            .outcome("accepted")
+            .build()
+            .unwrap()
         })
         .collect()
 }
@@ -53,7 +56,10 @@ fn verifies_a_sqlite_log_by_extension_and_by_header() {
     let root = write_db(&db);
     let out = rcsec(&["audit", "verify", db.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout).trim(), format!("verified 12 events, head {root}"));
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!("verified 12 events, head {root}")
+    );
 
     // No telling extension: recognised by the SQLite header.
     let plain = dir.path().join("auditlog");
@@ -86,7 +92,10 @@ fn patch_event_6(db: &Path) -> bool {
     let needle = b"\"seq\":6,";
     let mut patched = false;
     let mut from = 0;
-    while let Some(at) = bytes[from..].windows(needle.len()).position(|w| w == needle) {
+    while let Some(at) = bytes[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+    {
         let at = from + at;
         if let Some(o) = bytes[at..].windows(8).position(|w| w == b"accepted") {
             bytes[at + o..at + o + 8].copy_from_slice(b"rejected");
