@@ -359,3 +359,68 @@ fn restrict_permissions(path: &Path) {
 
 #[cfg(not(unix))]
 fn restrict_permissions(_path: &Path) {}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use super::*;
+
+    fn pragma(conn: &Connection, name: &str) -> i64 {
+        conn.pragma_query_value(None, name, |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn every_connection_gets_the_configured_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        for (durability, level) in [(Durability::Full, 2), (Durability::Normal, 1)] {
+            let options = SqliteOptions::default()
+                .pool_size(2)
+                .busy_timeout(Duration::from_millis(1234))
+                .durability(durability)
+                .max_page_count(5_000);
+            let store = SqliteStore::open_with(&path, options).unwrap();
+            // The pooled connection and a freshly opened one alike.
+            let fresh = connect(&path, &store.inner.options).unwrap();
+            for conn in [&store.inner.take().unwrap(), &fresh] {
+                assert_eq!(pragma(conn, "synchronous"), level);
+                assert_eq!(pragma(conn, "foreign_keys"), 1);
+                assert_eq!(pragma(conn, "busy_timeout"), 1234);
+                assert_eq!(pragma(conn, "max_page_count"), 5_000);
+                let mode: String = conn
+                    .pragma_query_value(None, "journal_mode", |r| r.get(0))
+                    .unwrap();
+                assert_eq!(mode, "wal");
+            }
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_database_file_is_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        drop(SqliteStore::open(&path).unwrap());
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "mode {mode:o}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_call_loses_its_connection_not_the_pool() {
+        let store = SqliteStore::open_temporary().unwrap();
+        let err = store
+            .read(|_conn| -> Result<(), SqliteError> { panic!("boom") })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, SqliteError::Internal));
+        for _ in 0..8 {
+            let one: i64 = store
+                .read(|conn| Ok(conn.query_row("SELECT 1", [], |r| r.get(0))?))
+                .await
+                .unwrap();
+            assert_eq!(one, 1);
+        }
+    }
+}
