@@ -75,6 +75,11 @@ pub(super) struct Forms {
     pub(super) call_argument: bool,
     /// `key="KEY" value="v"`.
     pub(super) xml_setting: bool,
+    /// The whole identifier the keyword is part of (`db_password` around `pass`).
+    pub(super) ident: (usize, usize),
+    /// For the assignment form, the length of the value after the operator (a quoted
+    /// value up to its closing quote); `usize::MAX` when it cannot be told.
+    pub(super) value_len: usize,
 }
 
 #[cfg(test)]
@@ -94,7 +99,10 @@ pub(super) fn forms(b: &[u8], start: usize, end: usize) -> Forms {
     while e < b.len() && is_ident(b[e]) {
         e += 1;
     }
-    let mut forms = Forms::default();
+    let mut forms = Forms {
+        ident: (s, e),
+        ..Forms::default()
+    };
     if b[s] == b'-' {
         forms.assignment = true; // a command-line flag
     }
@@ -137,12 +145,43 @@ pub(super) fn forms(b: &[u8], start: usize, end: usize) -> Forms {
             q += 1;
         }
     }
-    forms.assignment |= match b.get(q) {
+    let operator = match b.get(q) {
         Some(b'=' | b':' | b'?' | b'.' | b'+' | b'!') => true,
         Some(b'-') => b.get(q + 1) == Some(&b'>'),
         _ => false,
     };
+    forms.value_len = usize::MAX;
+    if operator && !forms.assignment {
+        forms.assignment = true;
+        forms.value_len = value_len(b, q);
+    }
     forms
+}
+
+/// The length of the value after the operator starting at `op`.
+fn value_len(b: &[u8], op: usize) -> usize {
+    let mut v = op;
+    while matches!(
+        b.get(v),
+        Some(b'=' | b':' | b'?' | b'.' | b'+' | b'!' | b'>' | b'-' | b' ' | b'\t' | b'@' | b'$')
+    ) {
+        v += 1;
+    }
+    match b.get(v) {
+        Some(&q @ (b'"' | b'\'' | b'`')) => b[v + 1..]
+            .iter()
+            .take(300)
+            .position(|&c| c == q || c == b'\n')
+            .unwrap_or(usize::MAX),
+        Some(_) => b[v..]
+            .iter()
+            .take(300)
+            .take_while(|&&c| {
+                !matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'"' | b'\'' | b',' | b';')
+            })
+            .count(),
+        None => 0,
+    }
 }
 
 /// Whether the URL whose `://` ends at `end` has user information (`user:pass@`).
@@ -171,6 +210,13 @@ mod tests {
 
     fn plausible(text: &str, keyword: &str) -> bool {
         at(text, keyword).any()
+    }
+
+    #[test]
+    fn value_lengths() {
+        assert_eq!(at("auth: ok", "auth").value_len, 2);
+        assert_eq!(at("password = \"a b c\" x", "pass").value_len, 5);
+        assert_eq!(at("token=abc123;", "token").value_len, 6);
     }
 
     #[test]

@@ -91,6 +91,23 @@ fn number_run(text: &str, start: usize, out: &mut Vec<Finding>) -> usize {
         return skip_token(b, start);
     }
     let plus = b[start] == b'+';
+    // Fast path, the common case in logs: a short bare number (`200`, `2026`, `0.023`)
+    // followed by no separator-and-digit can be nothing we look for.
+    if !plus && b[start] != b'(' {
+        let mut end = start;
+        while end < b.len() && b[end].is_ascii_digit() {
+            end += 1;
+        }
+        let continues = matches!(b.get(end), Some(b' ' | b'-' | b'.'))
+            && b.get(end + 1)
+                .is_some_and(|c| c.is_ascii_digit() || *c == b'(');
+        if end - start < 9 && !continues {
+            if end < b.len() && is_word_byte(b[end]) {
+                return skip_token(b, start);
+            }
+            return end;
+        }
+    }
     let mut pos = start + usize::from(plus);
     let mut groups = [Group::default(); MAX_GROUPS];
     let mut n = 0;

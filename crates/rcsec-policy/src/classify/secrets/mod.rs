@@ -47,6 +47,8 @@ enum Gate {
     Always,
     /// A credential keyword that could be assigned a value (`key = v`).
     Assignment,
+    /// The same, and the identifier names a credential (`db_password = v`, not `key = v`).
+    KeyedAssignment,
     /// A keyword compared with a literal (`"v" == key`).
     Comparison,
     /// A keyword naming an XML element (`<key>v</key>`).
@@ -157,12 +159,34 @@ impl SecretScanner {
                     continue;
                 }
                 let mut form = || *around.get_or_insert_with(|| forms(bytes, start, end));
+                // The keyword detectors' validators all require the identifier to name a
+                // credential; check that once, before any expression runs.
+                let keyed = |f: Forms| {
+                    f.ident.1 - f.ident.0 <= 64
+                        && text
+                            .get(f.ident.0..f.ident.1)
+                            .is_some_and(|k| validate::key_strength(k).is_some())
+                };
                 let open = match detector.gate {
                     Gate::Always => true,
                     Gate::Assignment => form().assignment,
-                    Gate::Comparison => form().comparison,
-                    Gate::XmlTag => form().xml_tag,
-                    Gate::CallArgument => form().call_argument,
+                    Gate::KeyedAssignment => {
+                        let f = form();
+                        // Strong keys need a value of 4 characters, weak ones of 12.
+                        f.assignment
+                            && f.value_len >= 4
+                            && text.get(f.ident.0..f.ident.1).is_some_and(|k| {
+                                match validate::key_strength(k) {
+                                    Some(validate::Strength::Strong) => true,
+                                    Some(validate::Strength::Weak) => f.value_len >= 12,
+                                    None => false,
+                                }
+                            })
+                            && f.ident.1 - f.ident.0 <= 64
+                    }
+                    Gate::Comparison => form().comparison && keyed(form()),
+                    Gate::XmlTag => form().xml_tag && keyed(form()),
+                    Gate::CallArgument => form().call_argument && keyed(form()),
                     Gate::XmlSetting => form().xml_setting,
                     Gate::Userinfo => url_has_userinfo(bytes, end),
                 };
@@ -185,6 +209,11 @@ impl Detector {
         let Some(slice) = text.get(window.clone()) else {
             return;
         };
+        // On a short haystack the regex engine goes straight to its capturing backtracker;
+        // most windows do not match at all, which the lazy DFA answers far more cheaply.
+        if !self.regex.is_match(slice) {
+            return;
+        }
         for caps in self.regex.captures_iter(slice) {
             let Some(whole) = validate::value(&caps).or_else(|| caps.get(0)) else {
                 continue;

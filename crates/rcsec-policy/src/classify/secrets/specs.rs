@@ -395,7 +395,7 @@ pub(super) fn specs() -> Vec<Spec> {
             KEYWORDS,
             ASSIGNMENT,
             Check::Custom(check_assignment),
-            Gate::Assignment,
+            Gate::KeyedAssignment,
         ),
     ]
 }

@@ -232,12 +232,12 @@ fn words(key: &str) -> Vec<String> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Strength {
+pub(super) enum Strength {
     Strong,
     Weak,
 }
 
-fn key_strength(key: &str) -> Option<Strength> {
+pub(super) fn key_strength(key: &str) -> Option<Strength> {
     let words = words(key);
     let last = words.last()?;
     let strong = |w: &String| {
