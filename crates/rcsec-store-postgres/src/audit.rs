@@ -24,8 +24,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use async_trait::async_trait;
 use rcsec_audit::line::{LogLine, decode_line, encode_event};
 use rcsec_audit::{
-    AuditEvent, AuditSink, ChainState, Hash, Head, LogWriter, PendingEvent, SinkError,
-    VerifyError, VerifyFailure,
+    AuditEvent, AuditSink, ChainState, Hash, Head, LogWriter, PendingEvent, SinkError, VerifyError,
+    VerifyFailure,
 };
 
 use crate::db::PgDatabase;
@@ -155,7 +155,10 @@ impl PgAuditSink {
         tx.execute(&stmt, &[&seqs, &lines, &chains]).await.op(OP)?;
         tx.execute(
             "UPDATE audit_head SET size = $1, chain = $2 WHERE id = 1",
-            &[&seq_param(state.size())?, &state.chain().as_bytes().as_slice()],
+            &[
+                &seq_param(state.size())?,
+                &state.chain().as_bytes().as_slice(),
+            ],
         )
         .await
         .op(OP)?;

@@ -132,7 +132,9 @@ impl PgDatabase {
         config.application_name("rcsec");
         if let Some(schema) = &options.schema {
             if !valid_schema(schema) {
-                return Err(PgError::Config("schema name must match [a-z_][a-z0-9_]{0,47}"));
+                return Err(PgError::Config(
+                    "schema name must match [a-z_][a-z0-9_]{0,47}",
+                ));
             }
             // Every pooled connection starts with the schema first on its search path, so the
             // SQL in this crate stays unqualified.
@@ -197,5 +199,4 @@ impl PgDatabase {
         self.migrate().await?;
         self.raw_client(op).await
     }
-
 }

@@ -113,7 +113,9 @@ impl PgError {
     pub(crate) fn from_pool(op: &'static str, e: &deadpool_postgres::PoolError) -> Self {
         use deadpool_postgres::PoolError;
         match e {
-            PoolError::Backend(inner) if inner.code().is_some_and(|c| !is_connection_state(c.code())) => {
+            PoolError::Backend(inner)
+                if inner.code().is_some_and(|c| !is_connection_state(c.code())) =>
+            {
                 Self::Database {
                     op,
                     sqlstate: SqlState::parse(inner.code().map_or("", |c| c.code())),
@@ -191,7 +193,10 @@ mod tests {
             op: "link insert",
             sqlstate: SqlState::parse("23505"),
         };
-        assert_eq!(e.to_string(), "postgres refused link insert (sqlstate 23505)");
+        assert_eq!(
+            e.to_string(),
+            "postgres refused link insert (sqlstate 23505)"
+        );
         assert!(e.is_unique_violation());
         assert!(is_connection_state("57P01"));
         assert!(is_connection_state("08006"));

@@ -237,9 +237,7 @@ impl Outbox for PgOutbox {
         for row in rows {
             let seq: i64 = row.try_get(0).op(OP)?;
             let id: String = row.try_get(1).op(OP)?;
-            let id = MessageId::new(id).map_err(|_| PgError::Corrupt {
-                what: "outbox id",
-            })?;
+            let id = MessageId::new(id).map_err(|_| PgError::Corrupt { what: "outbox id" })?;
             expired.push((seq, id));
         }
         expired.sort_by_key(|(seq, _)| *seq);

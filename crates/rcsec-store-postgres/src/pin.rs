@@ -68,10 +68,14 @@ fn source_name(s: Source) -> &'static str {
 }
 
 fn parse_source(s: &str) -> Result<Source, PgError> {
-    [Source::Provider, Source::ClientReport, Source::DeliveryEvent]
-        .into_iter()
-        .find(|c| c.as_str() == s)
-        .ok_or(PgError::Corrupt { what: "pin" })
+    [
+        Source::Provider,
+        Source::ClientReport,
+        Source::DeliveryEvent,
+    ]
+    .into_iter()
+    .find(|c| c.as_str() == s)
+    .ok_or(PgError::Corrupt { what: "pin" })
 }
 
 fn pin_from_row(row: &Row) -> Result<Pin, PgError> {
@@ -100,7 +104,11 @@ impl PgPinStore {
                 .query_opt(
                     "INSERT INTO pins (number_key, pinned_at, source) VALUES ($1, $2, $3) \
                      ON CONFLICT (number_key) DO NOTHING RETURNING pinned_at, source",
-                    &[&key.as_slice(), &ts(pin.pinned_at), &source_name(pin.source)],
+                    &[
+                        &key.as_slice(),
+                        &ts(pin.pinned_at),
+                        &source_name(pin.source),
+                    ],
                 )
                 .await
                 .op(OP)?;
@@ -118,7 +126,9 @@ impl PgPinStore {
                 return pin_from_row(&row);
             }
         }
-        Err(PgError::Internal("pin kept vanishing between insert and read"))
+        Err(PgError::Internal(
+            "pin kept vanishing between insert and read",
+        ))
     }
 }
 

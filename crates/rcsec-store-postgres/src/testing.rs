@@ -150,7 +150,10 @@ pub fn fresh_database(url: &str) -> PgDatabase {
 /// When `db` has no schema.
 #[allow(clippy::expect_used, reason = "test helper")]
 pub fn second_pool(url: &str, db: &PgDatabase) -> PgDatabase {
-    let schema = db.schema().expect("test databases have a schema").to_owned();
+    let schema = db
+        .schema()
+        .expect("test databases have a schema")
+        .to_owned();
     PgDatabase::new(PgOptions::new(url).schema(schema)).expect("test database options")
 }
 

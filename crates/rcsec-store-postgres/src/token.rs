@@ -120,7 +120,11 @@ impl PgTokenStore {
             .map(|_| ())
     }
 
-    async fn fetch(&self, link_id: &LinkId, op: &'static str) -> Result<Option<LinkRecord>, PgError> {
+    async fn fetch(
+        &self,
+        link_id: &LinkId,
+        op: &'static str,
+    ) -> Result<Option<LinkRecord>, PgError> {
         let client = self.db.client(op).await?;
         let stmt = client
             .prepare_cached(&format!("SELECT {COLUMNS} FROM links WHERE link_id = $1"))

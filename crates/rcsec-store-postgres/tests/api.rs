@@ -256,10 +256,7 @@ fn two_replicas_append_one_chain() {
         assert_eq!(head_a.size, 240);
         assert_eq!(b.head().await.unwrap(), head_a);
         let all = a.read_range(0, 240).await.unwrap();
-        assert_eq!(
-            rcsec_audit::sink::conformance::expected_head(&all),
-            head_a
-        );
+        assert_eq!(rcsec_audit::sink::conformance::expected_head(&all), head_a);
     });
 }
 

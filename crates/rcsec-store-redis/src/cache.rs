@@ -104,13 +104,22 @@ impl Snapshot {
         )
         .ok_or_else(bad)?;
         let e2ee = find(
-            &[E2ee::Verified, E2ee::Unverified, E2ee::Unavailable, E2ee::Unknown],
+            &[
+                E2ee::Verified,
+                E2ee::Unverified,
+                E2ee::Unavailable,
+                E2ee::Unknown,
+            ],
             &self.e2ee,
             E2ee::as_str,
         )
         .ok_or_else(bad)?;
         let source = find(
-            &[Source::Provider, Source::ClientReport, Source::DeliveryEvent],
+            &[
+                Source::Provider,
+                Source::ClientReport,
+                Source::DeliveryEvent,
+            ],
             &self.source,
             Source::as_str,
         )
@@ -120,8 +129,13 @@ impl Snapshot {
             let (f, _) = FEATURES.iter().find(|(_, n)| n == name).ok_or_else(bad)?;
             features = features.union(*f);
         }
-        let mut cap = Capability::new(reach, e2ee, source, Timestamp::from_millis(self.observed_at))
-            .with_features(features);
+        let mut cap = Capability::new(
+            reach,
+            e2ee,
+            source,
+            Timestamp::from_millis(self.observed_at),
+        )
+        .with_features(features);
         if let Some(name) = &self.carrier {
             let mut carrier = Carrier::new(name);
             if let Some(region) = &self.region {
@@ -153,7 +167,8 @@ impl RedisCapabilityCache {
     }
 
     fn key(&self, number: &Msisdn) -> String {
-        self.conn.key(&format!("cap:{}", self.keyer.key_hex(number)))
+        self.conn
+            .key(&format!("cap:{}", self.keyer.key_hex(number)))
     }
 
     /// The cached capability of `number`, if a live entry exists.
@@ -194,11 +209,10 @@ impl RedisCapabilityCache {
             return Ok(());
         }
         let key = self.key(number);
-        let value = serde_json::to_vec(&Snapshot::of(capability)).map_err(|_| {
-            RedisError::Corrupt {
+        let value =
+            serde_json::to_vec(&Snapshot::of(capability)).map_err(|_| RedisError::Corrupt {
                 what: "capability snapshot",
-            }
-        })?;
+            })?;
         self.conn
             .run("capability put", |mut c| async move {
                 redis::cmd("SET")

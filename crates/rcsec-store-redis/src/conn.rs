@@ -61,7 +61,9 @@ impl RedisConnection {
         attachment: Option<Arc<dyn fmt::Debug + Send + Sync>>,
     ) -> Result<Self, RedisError> {
         if !valid_prefix(prefix) {
-            return Err(RedisError::Config("key prefix must be 1-64 printable characters"));
+            return Err(RedisError::Config(
+                "key prefix must be 1-64 printable characters",
+            ));
         }
         let client =
             redis::Client::open(url).map_err(|_| RedisError::Config("unparsable redis url"))?;

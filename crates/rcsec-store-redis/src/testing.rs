@@ -58,7 +58,10 @@ impl fmt::Debug for PrefixGuard {
 
 impl Drop for PrefixGuard {
     fn drop(&mut self) {
-        let (url, prefix) = (std::mem::take(&mut self.url), std::mem::take(&mut self.prefix));
+        let (url, prefix) = (
+            std::mem::take(&mut self.url),
+            std::mem::take(&mut self.prefix),
+        );
         // Drop may run on a runtime worker: clean up on a thread of its own, synchronously.
         let done = std::thread::spawn(move || {
             let Ok(client) = redis::Client::open(url.as_str()) else {

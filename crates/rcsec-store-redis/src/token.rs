@@ -172,7 +172,7 @@ fn num<T: std::str::FromStr>(s: Option<&String>) -> Result<T, RedisError> {
 
 /// Rebuilds a record from `HGETALL` pairs.
 fn record_from_pairs(link_id: &LinkId, flat: &[String]) -> Result<LinkRecord, RedisError> {
-    if flat.len() % 2 != 0 {
+    if !flat.len().is_multiple_of(2) {
         return Err(corrupt());
     }
     let map: HashMap<&str, &String> = flat
@@ -226,7 +226,8 @@ impl RedisTokenStore {
     }
 
     fn link_key(&self, id: &LinkId) -> String {
-        self.conn.key(&format!("link:{}", hex::encode(id.as_bytes())))
+        self.conn
+            .key(&format!("link:{}", hex::encode(id.as_bytes())))
     }
 
     async fn consume_inner(
@@ -316,7 +317,9 @@ fn usize_of(n: i64) -> Result<usize, RedisError> {
 impl TokenStore for RedisTokenStore {
     async fn insert(&self, record: LinkRecord) -> Result<(), StoreError> {
         let key = self.link_key(&record.link_id);
-        let alert = self.conn.key(&format!("alert:{}", record.alert_id.as_str()));
+        let alert = self
+            .conn
+            .key(&format!("alert:{}", record.alert_id.as_str()));
         let sweep = self.conn.key("sweep");
         let id_hex = hex::encode(record.link_id.as_bytes());
         let fields = fields(&record);

@@ -49,8 +49,7 @@ fn keyer() -> NumberKeyer {
 /// one winner every round.
 #[test]
 fn race_64_tasks_two_connections_1000_rounds_one_winner_each() {
-    let Some(url) = url_or_skip("race_64_tasks_two_connections_1000_rounds_one_winner_each")
-    else {
+    let Some(url) = url_or_skip("race_64_tasks_two_connections_1000_rounds_one_winner_each") else {
         return;
     };
     runtime().block_on(async {
@@ -118,7 +117,10 @@ fn capability_cache_round_trip_ttl_and_invalidate() {
         assert_eq!(cache.get(&to).await.unwrap(), None);
 
         let cap = rich_capability();
-        cache.put(&to, &cap, Duration::from_secs(300)).await.unwrap();
+        cache
+            .put(&to, &cap, Duration::from_secs(300))
+            .await
+            .unwrap();
         assert_eq!(other_replica.get(&to).await.unwrap(), Some(cap.clone()));
         assert_eq!(cache.get(&other).await.unwrap(), None);
 
@@ -146,14 +148,20 @@ fn capability_cache_round_trip_ttl_and_invalidate() {
         assert!((299_000..=300_000).contains(&pttl), "pttl {pttl}");
 
         let weaker = Capability::new(Reach::SmsOnly, E2ee::Unavailable, Source::Provider, T0);
-        cache.put(&to, &weaker, Duration::from_secs(300)).await.unwrap();
+        cache
+            .put(&to, &weaker, Duration::from_secs(300))
+            .await
+            .unwrap();
         assert_eq!(cache.get(&to).await.unwrap(), Some(weaker.clone()));
         assert!(cache.invalidate(&to).await.unwrap());
         assert!(!cache.invalidate(&to).await.unwrap());
         assert_eq!(cache.get(&to).await.unwrap(), None);
 
         // Native expiry: gone after the TTL without any sweep.
-        cache.put(&to, &cap, Duration::from_millis(150)).await.unwrap();
+        cache
+            .put(&to, &cap, Duration::from_millis(150))
+            .await
+            .unwrap();
         assert!(cache.get(&to).await.unwrap().is_some());
         tokio::time::sleep(Duration::from_millis(400)).await;
         assert_eq!(cache.get(&to).await.unwrap(), None);
@@ -214,9 +222,12 @@ fn unreachable_server_is_a_typed_error() {
         let cache = RedisCapabilityCache::new(conn, keyer());
         let to = Msisdn::parse("+447700900123").unwrap();
         let err = cache.get(&to).await.unwrap_err();
-        assert_eq!(err, RedisError::Unreachable {
-            op: "capability get"
-        });
+        assert_eq!(
+            err,
+            RedisError::Unreachable {
+                op: "capability get"
+            }
+        );
         assert!(!err.to_string().contains("7700900123"));
     });
 }
@@ -282,7 +293,10 @@ fn killed_connection_reconnects() {
                 .unwrap();
             killed += 1;
         }
-        assert_eq!(killed, 1, "expected exactly the store's connection on db 13");
+        assert_eq!(
+            killed, 1,
+            "expected exactly the store's connection on db 13"
+        );
         // At most one call sees the drop (as a typed error); then the store reconnects.
         let outcome = match store.consume(&r.link_id, T0).await {
             Err(StoreError::Backend(source)) => {
