@@ -334,3 +334,22 @@ fn a_tampered_audit_row_is_refused_on_open_and_before_append() {
         other => panic!("expected Corrupt, got {other:?}"),
     }
 }
+
+#[test]
+fn an_unreachable_path_is_a_typed_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plain-file");
+    std::fs::write(&file, b"x").unwrap();
+    // The "directory" is a file: nothing can be created under it.
+    match SqliteStore::open(file.join("rcsec.db")) {
+        Err(SqliteError::Io(_) | SqliteError::CannotOpen(_)) => {}
+        other => panic!("expected Io or CannotOpen, got {other:?}"),
+    }
+    // A read-only open of a file that does not exist creates nothing.
+    let missing = dir.path().join("missing.db");
+    match SqliteStore::open_with(&missing, SqliteOptions::default().read_only(true)) {
+        Err(SqliteError::CannotOpen(_)) => {}
+        other => panic!("expected CannotOpen, got {other:?}"),
+    }
+    assert!(!missing.exists());
+}
