@@ -26,13 +26,25 @@ const RUNNERS: &[(&str, Runner)] = &[
     ("hpke", rcsec_keying::hpke::vectors::run_hpke),
     // RFC 9420 MLS building blocks, cipher suite 1 (rcsec-keying).
     ("tree-math", rcsec_keying::mls::vectors::run_tree_math),
-    ("deserialization", rcsec_keying::mls::vectors::run_deserialization),
-    ("crypto-basics", rcsec_keying::mls::vectors::run_crypto_basics),
+    (
+        "deserialization",
+        rcsec_keying::mls::vectors::run_deserialization,
+    ),
+    (
+        "crypto-basics",
+        rcsec_keying::mls::vectors::run_crypto_basics,
+    ),
     ("secret-tree", rcsec_keying::mls::vectors::run_secret_tree),
     ("key-schedule", rcsec_keying::mls::vectors::run_key_schedule),
     ("psk-secret", rcsec_keying::mls::vectors::run_psk_secret),
-    ("transcript-hashes", rcsec_keying::mls::vectors::run_transcript_hashes),
-    ("message-protection", rcsec_keying::mls::vectors::run_message_protection),
+    (
+        "transcript-hashes",
+        rcsec_keying::mls::vectors::run_transcript_hashes,
+    ),
+    (
+        "message-protection",
+        rcsec_keying::mls::vectors::run_message_protection,
+    ),
     ("welcome", rcsec_keying::mls::vectors::run_welcome),
     // RFC 9162 Merkle tree hashes, inclusion and consistency proofs (rcsec-audit).
     ("merkle", rcsec_audit::vectors::run_merkle),
