@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rcsec_audit::{EventKind, Fallback, FallbackAction, Label};
+use rcsec_audit::{EventKind, Fallback, FallbackAction, Label, PendingEvent};
 use rcsec_capability::DeliveryEvent;
 use rcsec_core::{AlertId, Msisdn};
 use rcsec_link::sealed::link_url;
@@ -171,14 +171,16 @@ impl Orchestrator {
                 return Ok(delivery);
             }
         }
+        // The decision's events are appended as one batch, before anything is enqueued.
+        let mut events = Vec::new();
         if facts.downgrade_detected {
             let e = self.event(EventKind::DowngradeDetected, now);
-            self.record(
+            events.push(
                 e.alert(alert.id.clone())
                     .recipient(number)
-                    .outcome(routes_map::e2ee_label(resolution.as_ref())),
-            )
-            .await?;
+                    .outcome(routes_map::e2ee_label(resolution.as_ref()))
+                    .build()?,
+            );
         }
         let e2ee = Label::new(routes_map::e2ee_label(resolution.as_ref()))?;
         if decision.route == Route::Blocked {
@@ -191,11 +193,20 @@ impl Orchestrator {
                 action_taken: FallbackAction::Blocked,
             };
             let e = self.event(EventKind::Fallback(fallback), now);
-            self.record(e.alert(alert.id.clone()).recipient(number).route("blocked"))
-                .await?;
+            events.push(
+                e.alert(alert.id.clone())
+                    .recipient(number)
+                    .route("blocked")
+                    .build()?,
+            );
             let e = self.event(EventKind::PolicyBlocked, now);
-            self.record(e.alert(alert.id.clone()).recipient(number).reason(reason))
-                .await?;
+            events.push(
+                e.alert(alert.id.clone())
+                    .recipient(number)
+                    .reason(reason)
+                    .build()?,
+            );
+            self.record_all(events).await?;
             return Ok(delivery);
         }
 
@@ -209,9 +220,9 @@ impl Orchestrator {
                     ctx,
                     number,
                     route,
-                    "details",
-                    "text/plain",
+                    ("details", "text/plain"),
                     ctx.text.as_bytes(),
+                    &mut events,
                 )
                 .await?,
             );
@@ -223,9 +234,9 @@ impl Orchestrator {
                         ctx,
                         number,
                         route,
-                        &artifact.name,
-                        &artifact.content_type,
+                        (&artifact.name, &artifact.content_type),
                         artifact.data.expose(),
+                        &mut events,
                     )
                     .await?,
                 );
@@ -240,12 +251,12 @@ impl Orchestrator {
                 action_taken: FallbackAction::SecureLinkCreated,
             };
             let e = self.event(EventKind::Fallback(fallback), now);
-            self.record(
+            events.push(
                 e.alert(alert.id.clone())
                     .recipient(number)
-                    .route(route.as_str()),
-            )
-            .await?;
+                    .route(route.as_str())
+                    .build()?,
+            );
         }
 
         let details = links
@@ -326,6 +337,7 @@ impl Orchestrator {
                 a.links.extend(links.iter().map(|l| l.link_id));
             }
         }
+        self.record_all(events).await?;
         self.outbox.enqueue(&message, now).await?;
         delivery.status = DeliveryStatus::Retrying { attempts: 0 };
         delivery.content = content;
@@ -339,9 +351,9 @@ impl Orchestrator {
         ctx: &PageCtx,
         number: &Msisdn,
         route: Route,
-        purpose: &str,
-        content_type: &str,
+        (purpose, content_type): (&str, &str),
         payload: &[u8],
+        events: &mut Vec<PendingEvent>,
     ) -> Result<IssuedLinkInfo, OrchestratorError> {
         let now = self.now();
         let pseudonym = RecipientPseudonym::keyed(&self.link_pseudonym_key, number);
@@ -356,13 +368,13 @@ impl Orchestrator {
         let url = link_url(&self.config.link_base, &issued.token, &issued.key)
             .map_err(|_| OrchestratorError::Internal("link base url cannot carry a path"))?;
         let e = self.event(EventKind::LinkIssued, now);
-        self.record(
+        events.push(
             e.alert(ctx.alert.id.clone())
                 .recipient(number)
                 .link(&issued.link_id.to_string())
-                .route(route.as_str()),
-        )
-        .await?;
+                .route(route.as_str())
+                .build()?,
+        );
         Ok(IssuedLinkInfo {
             link_id: issued.link_id,
             purpose: purpose.to_owned(),
