@@ -12,8 +12,9 @@
 //! task on the runtime that opened them.
 
 use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use tokio::sync::OnceCell;
@@ -103,6 +104,39 @@ impl fmt::Debug for PgDatabase {
     }
 }
 
+/// For how long after a connection loss every checkout is verified with a round trip.
+///
+/// deadpool's fast recycling drops connections whose driver task has ended, but a connection
+/// the server just killed can be handed out again in the instant between its error reaching
+/// the caller and its task ending. While a loss is recent (anywhere in the process; a server
+/// restart kills every pooled connection at once), checkouts send an empty query first and
+/// discard connections that fail it, so the next call after a loss does not fail for it.
+const VERIFY_AFTER_LOSS: Duration = Duration::from_secs(2);
+
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// Milliseconds after [`epoch`] of the last connection loss, plus one (0 = never).
+static LAST_LOSS: AtomicU64 = AtomicU64::new(0);
+
+fn since_epoch_ms() -> u64 {
+    u64::try_from(epoch().elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Records that a connection was found dead (called by the error classifier).
+pub(crate) fn note_connection_loss() {
+    LAST_LOSS.store(since_epoch_ms().saturating_add(1), Ordering::Relaxed);
+}
+
+fn loss_is_recent() -> bool {
+    let last = LAST_LOSS.load(Ordering::Relaxed);
+    last != 0
+        && since_epoch_ms().saturating_add(1).saturating_sub(last)
+            < u64::try_from(VERIFY_AFTER_LOSS.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// Whether `s` is safe to splice into SQL as an identifier without quoting.
 pub(crate) fn valid_schema(s: &str) -> bool {
     (1..=48).contains(&s.len())
@@ -187,11 +221,21 @@ impl PgDatabase {
     }
 
     async fn raw_client(&self, op: &'static str) -> Result<Object, PgError> {
-        self.inner
-            .pool
-            .get()
-            .await
-            .map_err(|e| PgError::from_pool(op, &e))
+        let max = self.inner.pool.status().max_size;
+        for _ in 0..=max {
+            let client = self
+                .inner
+                .pool
+                .get()
+                .await
+                .map_err(|e| PgError::from_pool(op, &e))?;
+            if !loss_is_recent() || client.batch_execute("").await.is_ok() {
+                return Ok(client);
+            }
+            // Dead: keep it out of the pool and try the next one.
+            drop(Object::take(client));
+        }
+        Err(PgError::Unreachable { op })
     }
 
     /// A pooled connection on a migrated database.

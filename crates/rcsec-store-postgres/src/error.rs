@@ -35,6 +35,13 @@ pub enum PgError {
         /// The SQLSTATE code (`23505`, `40001`, ...); never the message, which may quote values.
         sqlstate: SqlState,
     },
+    /// A reply did not have the expected shape (a column of another type, a missing row, a
+    /// value out of range for its Rust type): a schema mismatch, not a transient fault.
+    #[error("unexpected reply from postgres during {op}")]
+    Unexpected {
+        /// The operation that was running.
+        op: &'static str,
+    },
     /// A stored row does not decode (a column out of range, an unknown state name).
     #[error("stored {what} is malformed")]
     Corrupt {
@@ -95,6 +102,7 @@ impl PgError {
         if let Some(code) = e.code() {
             let code = code.code();
             if is_connection_state(code) {
+                crate::db::note_connection_loss();
                 return Self::ConnectionLost { op };
             }
             return Self::Database {
@@ -102,11 +110,13 @@ impl PgError {
                 sqlstate: SqlState::parse(code),
             };
         }
-        if e.is_closed() {
+        let io = std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>());
+        if e.is_closed() || io {
+            crate::db::note_connection_loss();
             return Self::ConnectionLost { op };
         }
-        // No SQLSTATE and not closed: an I/O or protocol failure on the socket.
-        Self::ConnectionLost { op }
+        // No SQLSTATE, socket fine: a conversion or row-count error on our side of the wire.
+        Self::Unexpected { op }
     }
 
     /// Classifies a pool checkout failure.
