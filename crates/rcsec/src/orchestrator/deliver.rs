@@ -9,7 +9,7 @@ use rcsec_capability::DeliveryEvent;
 use rcsec_core::{AlertId, Msisdn};
 use rcsec_link::sealed::link_url;
 use rcsec_link::{IssueRequest, RecipientPseudonym};
-use rcsec_policy::{Action, Classification, DecisionInput, Route};
+use rcsec_policy::{Action, Classification, Decision, DecisionInput, Route};
 use sha2::{Digest, Sha256};
 
 use super::report::{Delivery, DeliveryStatus, IssuedLinkInfo, SentContent};
@@ -96,6 +96,7 @@ impl Orchestrator {
         tag: &str,
         fallbacks: u8,
         gates: Gates,
+        forced: Option<Decision>,
     ) -> Result<Delivery, OrchestratorError> {
         let now = self.now();
         let alert = &ctx.alert;
@@ -106,7 +107,10 @@ impl Orchestrator {
         input.group = &responder.group;
         input.region = responder.region.as_ref();
         input.consent = Some(&responder.consent);
-        let decision = self.policy.decide(&input);
+        let decision = match forced {
+            Some(d) => d,
+            None => self.policy.decide(&input),
+        };
         let mut delivery = Delivery {
             recipient: number.clone(),
             name: responder.name.clone(),
@@ -528,7 +532,14 @@ impl Orchestrator {
         };
         let tag = format!("{}f", meta.tag);
         let delivery = self
-            .page_one(&ctx, &meta.responder, &tag, meta.fallbacks + 1, Gates::NONE)
+            .page_one(
+                &ctx,
+                &meta.responder,
+                &tag,
+                meta.fallbacks + 1,
+                Gates::NONE,
+                None,
+            )
             .await?;
         stats.fallbacks.push(delivery);
         Ok(())
@@ -585,7 +596,7 @@ impl Orchestrator {
     ) -> Result<Vec<Delivery>, OrchestratorError> {
         let mut out = Vec::with_capacity(responders.len());
         for r in responders {
-            out.push(self.page_one(ctx, r, tag, 0, gates).await?);
+            out.push(self.page_one(ctx, r, tag, 0, gates, None).await?);
         }
         let stats = self.drain().await?;
         self.finish(&mut out).await?;

@@ -131,7 +131,7 @@ impl Orchestrator {
                 rate_limit: true,
             };
             report.released.push(
-                self.page_one(&ctx, &held.responder, &held.tag, 0, gates)
+                self.page_one(&ctx, &held.responder, &held.tag, 0, gates, None)
                     .await?,
             );
         }

@@ -14,6 +14,7 @@ mod deliver;
 mod escalation;
 mod events;
 mod intake;
+mod overrides;
 mod quiet_hours;
 mod rate_limit;
 mod report;
@@ -68,6 +69,12 @@ pub enum OrchestratorError {
     /// The push payload could not be protected.
     #[error("push payload could not be protected")]
     Protect(#[from] crate::protect::ProtectError),
+    /// The alert is not known to this orchestrator.
+    #[error("unknown alert")]
+    UnknownAlert,
+    /// A "send anyway" override was refused by the policy.
+    #[error("override refused: {0}")]
+    Override(#[from] rcsec_policy::danger::OverrideError),
     /// A provider event named a message this orchestrator did not send.
     #[error("event for an unknown message")]
     UnknownMessage,

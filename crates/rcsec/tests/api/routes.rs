@@ -159,3 +159,58 @@ fn p0_with_secrets_never_goes_over_plain_rcs() {
         assert!(!text.expose().contains("db-7"));
     });
 }
+
+#[test]
+fn send_anyway_is_audited_and_refused_for_p0_secrets() {
+    use rcsec::policy::danger::SendAnyway;
+    let h = harness(|_| {});
+    runtime().block_on(async {
+        let bob = h.responders(&["Bob"]);
+        let r = h
+            .orch
+            .handle_alert(alert("a-ovr", Severity::P0), bob.clone())
+            .await
+            .unwrap();
+        assert_eq!(r.deliveries[0].route, Route::SmsLink);
+        let request = SendAnyway::new("oncall:lead@example.org", "carrier E2EE outage").unwrap();
+        let d = h
+            .orch
+            .send_anyway(&r.alert, &bob[0], request, Route::RcsPlain)
+            .await
+            .unwrap();
+        assert_eq!(d.route, Route::RcsPlain);
+        assert_eq!(d.fallback_reason, Some(FallbackReason::UserOverride));
+        assert_eq!(d.indicator, Indicator::Red);
+        assert!(matches!(d.status, DeliveryStatus::Sent { .. }));
+        let log = String::from_utf8(h.audit_log()).unwrap();
+        assert!(log.contains("\"kind\":\"override\""), "{log}");
+        assert!(
+            !log.contains("outage"),
+            "free-text reasons stay out of the log"
+        );
+
+        let mut secret = canary_alert("a-ovr-secret");
+        secret.severity = Severity::P0;
+        h.orch.handle_alert(secret, bob.clone()).await.unwrap();
+        let request = SendAnyway::new("oncall:lead@example.org", "please").unwrap();
+        let err = h
+            .orch
+            .send_anyway(
+                &rcsec::core::AlertId::new("a-ovr-secret").unwrap(),
+                &bob[0],
+                request,
+                Route::RcsPlain,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, rcsec::OrchestratorError::Override(_)),
+            "{err}"
+        );
+        assert_eq!(
+            h.loopback.sent_to(&number(2)).len(),
+            3,
+            "sms, override, sms; no 4th"
+        );
+    });
+}
