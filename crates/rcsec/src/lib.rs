@@ -26,6 +26,68 @@
 //! The crates the pipeline wires are re-exported as modules: [`audit`], [`capability`],
 //! [`core`], [`keying`], [`link`], [`policy`].
 
+//! # Example
+//! One alert to two responders through the loopback simulator, on memory stores:
+//!
+//! ```
+//! use std::{sync::Arc, time::Duration};
+//! use rcsec::audit::{AuditKey, MemoryAuditSink, Pseudonymizer};
+//! use rcsec::capability::Resolver;
+//! use rcsec::core::{AlertId, ManualClock, Redacted, Secret, Severity, Timestamp};
+//! use rcsec::link::{Keyring, KeyringPolicy, MemoryBlobStore, MemoryTokenStore, OsRandom};
+//! use rcsec::policy::Route;
+//! use rcsec::{Alert, AlertStatus, Orchestrator, OrchestratorConfig};
+//! use rcsec_provider_loopback::{LoopbackProvider, Roster};
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+//! let clock = ManualClock::new(Timestamp::from_secs(1_800_000_000));
+//! let roster = Roster::from_toml(r#"
+//!     [[recipient]]
+//!     name = "Alice"
+//!     number = "+447700900101"
+//!     reach = "rcs"
+//!     e2ee = "verified"
+//!     [[recipient]]
+//!     name = "Carol"
+//!     number = "+447700900103"
+//!     reach = "sms_only"
+//! "#)?;
+//! let phones = Arc::new(LoopbackProvider::new(&roster, Arc::new(clock.clone()))?);
+//! let orchestrator = Orchestrator::builder()
+//!     .clock(Arc::new(clock.clone()))
+//!     .resolver(Arc::new(Resolver::builder(Arc::new(clock.clone()))
+//!         .provider(phones.clone(), Duration::from_secs(2))
+//!         .build()?))
+//!     .links(
+//!         Arc::new(Keyring::generate(KeyringPolicy::default(), rcsec::core::Clock::now(&clock), &OsRandom)?),
+//!         Arc::new(MemoryTokenStore::new()),
+//!         Arc::new(MemoryBlobStore::new()),
+//!     )
+//!     .audit(Arc::new(MemoryAuditSink::new()),
+//!            Pseudonymizer::new(AuditKey::from_bytes(1, &Secret::new([7; 32]))))
+//!     .provider(phones.clone())
+//!     .config(OrchestratorConfig::new("https://alerts.example/".parse()?))
+//!     .build()?;
+//!
+//! let alert = Alert {
+//!     id: AlertId::new("c4a1b2d3e4f50617")?,
+//!     status: AlertStatus::Firing,
+//!     severity: Severity::P1,
+//!     title: Redacted::new("title", "DiskFull".into()),
+//!     summary: Redacted::new("summary", "db-1 /var at 97%".into()),
+//!     details: Redacted::new("details", String::new()),
+//!     labels: Default::default(),
+//!     starts_at: None, ends_at: None, source_url: None, artifacts: Vec::new(),
+//! };
+//! let report = orchestrator.handle_alert(alert, phones.responders()).await?;
+//! let routes: Vec<Route> = report.deliveries.iter().map(|d| d.route).collect();
+//! assert_eq!(routes, [Route::RcsE2ee, Route::SmsLink]);
+//! assert_eq!(phones.sent().len(), 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
 #![forbid(unsafe_code)]
 
 pub mod alert;
