@@ -182,6 +182,9 @@ fn alert(artifact: Option<&Arc<Vec<u8>>>) -> Alert {
     }
 }
 
+/// (backend id, store constructor, optional artifact, parameter id)
+type BenchCase<'a> = (&'static str, fn() -> Stores, Option<&'a Arc<Vec<u8>>>, &'static str);
+
 fn handle_alert(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -193,7 +196,7 @@ fn handle_alert(c: &mut Criterion) {
     let mut g = c.benchmark_group("pipeline_alert_x5");
     g.throughput(Throughput::Elements(5));
     g.sample_size(10);
-    let cases: [(&str, fn() -> Stores, Option<&Arc<Vec<u8>>>, &str); 6] = [
+    let cases: [BenchCase<'_>; 6] = [
         ("memory", memory, None, "no_artifact"),
         ("memory", memory, Some(&mib), "1MiB_artifact"),
         ("sqlite", sqlite, None, "no_artifact"),
