@@ -183,7 +183,12 @@ fn alert(artifact: Option<&Arc<Vec<u8>>>) -> Alert {
 }
 
 /// (backend id, store constructor, optional artifact, parameter id)
-type BenchCase<'a> = (&'static str, fn() -> Stores, Option<&'a Arc<Vec<u8>>>, &'static str);
+type BenchCase<'a> = (
+    &'static str,
+    fn() -> Stores,
+    Option<&'a Arc<Vec<u8>>>,
+    &'static str,
+);
 
 fn handle_alert(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()

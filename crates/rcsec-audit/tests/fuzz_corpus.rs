@@ -6,25 +6,7 @@
 use std::path::Path;
 
 fn replay(target: &str, check: fn(&[u8])) -> usize {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
-    let mut seen = 0;
-    for dir in [
-        root.join("corpus").join(target),
-        root.join("artifacts").join(target),
-    ] {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            let data = std::fs::read(&path).unwrap();
-            let outcome = std::panic::catch_unwind(|| check(&data));
-            assert!(outcome.is_ok(), "{} panicked", path.display());
-            seen += 1;
-        }
-    }
-    assert!(seen > 0, "no seeds found for {target}");
-    seen
+    rcsec_core::fuzzing::replay_seeds(target, check)
 }
 
 #[test]

@@ -3,33 +3,14 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn seeds(target: &str) -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
-    let mut found = Vec::new();
-    for dir in [
-        root.join("corpus").join(target),
-        root.join("artifacts").join(target),
-    ] {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries {
-            found.push(entry.unwrap().path());
-        }
-    }
-    found
+    rcsec_core::fuzzing::seed_paths(target)
 }
 
 fn replay(target: &str, check: fn(&[u8])) {
-    let paths = seeds(target);
-    assert!(!paths.is_empty(), "no seeds found for {target}");
-    for path in paths {
-        let data = std::fs::read(&path).unwrap();
-        let outcome = std::panic::catch_unwind(|| check(&data));
-        assert!(outcome.is_ok(), "{} panicked", path.display());
-    }
+    rcsec_core::fuzzing::replay_seeds(target, check);
 }
 
 #[test]
