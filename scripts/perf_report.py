@@ -181,7 +181,7 @@ def main() -> int:
     ap.add_argument("--measurement-time", default="5")
     args = ap.parse_args()
     if args.run:
-        cmd = ["cargo", "bench", "-p", "rcsec-benches", "--locked"]
+        cmd = ["cargo", "bench", "-p", "rcsec-benches", "--locked", "--benches"]
         for b in args.bench:
             cmd += ["--bench", b]
         cmd += ["--", "--warm-up-time", "1", "--measurement-time", args.measurement_time]
