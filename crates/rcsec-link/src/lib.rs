@@ -61,6 +61,7 @@ pub mod extended_access;
 pub mod fuzzing;
 mod issue;
 mod keyring;
+mod random_id;
 mod redeem;
 mod rng;
 pub mod sealed;

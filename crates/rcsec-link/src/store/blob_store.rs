@@ -7,45 +7,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rcsec_core::Timestamp;
 
-use crate::rng::{RandomError, RandomSource};
 use crate::store::StoreError;
 
-/// A random 128-bit blob identifier.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct BlobId([u8; 16]);
-
-impl BlobId {
-    /// A fresh random id.
-    ///
-    /// # Errors
-    /// [`RandomError`].
-    pub fn random(rng: &dyn RandomSource) -> Result<Self, RandomError> {
-        let mut id = [0u8; 16];
-        rng.fill(&mut id)?;
-        Ok(Self(id))
-    }
-
-    /// Wraps raw bytes (from a store row).
-    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
-        Self(bytes)
-    }
-
-    /// The raw bytes.
-    pub const fn as_bytes(&self) -> &[u8; 16] {
-        &self.0
-    }
-}
-
-impl fmt::Display for BlobId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.0))
-    }
-}
-
-impl fmt::Debug for BlobId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "BlobId({}…)", hex::encode(&self.0[..4]))
-    }
+crate::random_id::random_id! {
+    /// A random 128-bit blob identifier.
+    BlobId
 }
 
 impl FromStr for BlobId {

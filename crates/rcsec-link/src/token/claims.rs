@@ -5,48 +5,14 @@ use std::str::FromStr;
 
 use rcsec_core::Timestamp;
 
-use crate::rng::{RandomError, RandomSource};
 use crate::token::binding::IpBinding;
 
-/// A random 128-bit link identifier: the store's key for the one-time record.
-///
-/// Not a credential by itself (a token also needs its tag), but it is printed as hex only in
-/// full by `Display`, for store keys; `Debug` shows the first four bytes.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct LinkId([u8; 16]);
-
-impl LinkId {
-    /// A fresh random id.
+crate::random_id::random_id! {
+    /// A random 128-bit link identifier: the store's key for the one-time record.
     ///
-    /// # Errors
-    /// [`RandomError`] when the random source fails.
-    pub fn random(rng: &dyn RandomSource) -> Result<Self, RandomError> {
-        let mut id = [0u8; 16];
-        rng.fill(&mut id)?;
-        Ok(Self(id))
-    }
-
-    /// Wraps raw bytes (from a store row).
-    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
-        Self(bytes)
-    }
-
-    /// The raw bytes.
-    pub const fn as_bytes(&self) -> &[u8; 16] {
-        &self.0
-    }
-}
-
-impl fmt::Display for LinkId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.0))
-    }
-}
-
-impl fmt::Debug for LinkId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "LinkId({}…)", hex::encode(&self.0[..4]))
-    }
+    /// Not a credential by itself (a token also needs its tag), but it is printed as hex only in
+    /// full by `Display`, for store keys; `Debug` shows the first four bytes.
+    LinkId
 }
 
 /// The text is not 32 hex digits.
