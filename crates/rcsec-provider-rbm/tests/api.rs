@@ -1,0 +1,7 @@
+//! Integration tests of the public API, one module per concern.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+
+mod api {
+    mod webhook;
+}
