@@ -103,3 +103,18 @@ fn message_protection() {
 fn welcome() {
     assert_all_pass(vectors::run_welcome, "welcome.json", 1);
 }
+
+#[test]
+fn messages() {
+    assert_all_pass(vectors::run_messages, "messages.json", 300);
+}
+
+#[test]
+fn tree_validation() {
+    assert_all_pass(vectors::run_tree_validation, "tree-validation.json", 14);
+}
+
+#[test]
+fn tree_operations() {
+    assert_all_pass(vectors::run_tree_operations, "tree-operations.json", 5);
+}

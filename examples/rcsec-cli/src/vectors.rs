@@ -10,7 +10,8 @@ use crate::failure::Failure;
 #[derive(Debug, clap::Args)]
 pub(crate) struct VectorsArgs {
     /// Which vectors: hpke, crypto-basics, key-schedule, secret-tree, tree-math,
-    /// message-protection, welcome, transcript-hashes, psk-secret, deserialization, merkle, ...
+    /// message-protection, welcome, transcript-hashes, psk-secret, deserialization, messages,
+    /// tree-validation, tree-operations, treekem, passive-client, merkle, ...
     kind: String,
     /// A vector file in the upstream format (for `merkle`, the folder laid out as upstream).
     path: PathBuf,
@@ -46,6 +47,16 @@ const RUNNERS: &[(&str, Runner)] = &[
         rcsec_keying::mls::vectors::run_message_protection,
     ),
     ("welcome", rcsec_keying::mls::vectors::run_welcome),
+    // RFC 9420 full MLS: codec, ratchet tree, TreeKEM, passive client (rcsec-keying).
+    ("messages", rcsec_keying::mls::vectors::run_messages),
+    (
+        "tree-validation",
+        rcsec_keying::mls::vectors::run_tree_validation,
+    ),
+    (
+        "tree-operations",
+        rcsec_keying::mls::vectors::run_tree_operations,
+    ),
     // RFC 9162 Merkle tree hashes, inclusion and consistency proofs (rcsec-audit).
     ("merkle", rcsec_audit::vectors::run_merkle),
 ];

@@ -32,6 +32,9 @@ fn every_mls_kind_passes_its_official_file() {
         ("transcript-hashes", "transcript-hashes.json", 1),
         ("message-protection", "message-protection.json", 1),
         ("welcome", "welcome.json", 1),
+        ("messages", "messages.json", 300),
+        ("tree-validation", "tree-validation.json", 14),
+        ("tree-operations", "tree-operations.json", 5),
     ] {
         let out = vectors(kind, &shared(file));
         let stdout = String::from_utf8(out.stdout).unwrap();

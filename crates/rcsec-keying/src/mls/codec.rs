@@ -342,6 +342,19 @@ impl Decode for u16 {
     }
 }
 
+impl Encode for u32 {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        out.extend_from_slice(&self.to_be_bytes());
+        Ok(())
+    }
+}
+
+impl Decode for u32 {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        r.u32()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -130,8 +130,9 @@ pub struct LeafNode {
     pub signature: Vec<u8>,
 }
 
-impl Encode for LeafNode {
-    fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+impl LeafNode {
+    /// Appends every field but the signature (the body of `LeafNodeTBS`).
+    pub(crate) fn encode_unsigned(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
         out.put_vector(&self.encryption_key)?;
         out.put_vector(&self.signature_key)?;
         self.credential.encode(out)?;
@@ -151,7 +152,13 @@ impl Encode for LeafNode {
                 out.put_vector(parent_hash)?;
             }
         }
-        out.put_vector_of(&self.extensions)?;
+        out.put_vector_of(&self.extensions)
+    }
+}
+
+impl Encode for LeafNode {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        self.encode_unsigned(out)?;
         out.put_vector(&self.signature)
     }
 }
@@ -217,13 +224,22 @@ impl KeyPackage {
     }
 }
 
-impl Encode for KeyPackage {
-    fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+impl KeyPackage {
+    /// `KeyPackageTBS`: every field but the signature.
+    pub(crate) fn to_be_signed(&self) -> Result<Vec<u8>, CodecError> {
+        let mut out = Vec::new();
         out.extend_from_slice(&self.version.to_be_bytes());
         out.extend_from_slice(&self.cipher_suite.to_be_bytes());
         out.put_vector(&self.init_key)?;
-        self.leaf_node.encode(out)?;
+        self.leaf_node.encode(&mut out)?;
         out.put_vector_of(&self.extensions)?;
+        Ok(out)
+    }
+}
+
+impl Encode for KeyPackage {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        out.extend_from_slice(&self.to_be_signed()?);
         out.put_vector(&self.signature)
     }
 }

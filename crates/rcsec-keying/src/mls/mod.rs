@@ -67,6 +67,7 @@ pub mod key_schedule;
 pub mod psk;
 pub mod secret_tree;
 pub mod transcript;
+pub mod tree;
 pub mod tree_math;
 pub mod vectors;
 pub mod welcome;

@@ -55,6 +55,9 @@ pub struct TreeSize {
 }
 
 impl TreeSize {
+    /// The one-leaf tree.
+    pub const ONE: Self = Self { leaves: 1 };
+
     /// A tree with `leaves` leaves; `None` for 0 or more than 2^31 leaves.
     pub fn new(leaves: u32) -> Option<Self> {
         (leaves > 0 && leaves <= 1 << 31).then_some(Self { leaves })

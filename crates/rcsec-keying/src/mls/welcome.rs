@@ -116,6 +116,26 @@ impl GroupSecrets {
             psks,
         })
     }
+
+    /// The encoding, in a zeroizing buffer (it is the plaintext HPKE seals to a joiner).
+    ///
+    /// # Errors
+    /// [`CodecError`] for oversized fields.
+    pub fn to_bytes(&self) -> Result<Secret<Vec<u8>>, CodecError> {
+        // Reserved up front so no reallocation leaves an unwiped copy behind.
+        let mut out = Secret::new(Vec::with_capacity(256 + 64 * self.psks.len()));
+        let buf = out.expose_secret_mut();
+        buf.put_vector(self.joiner_secret.expose_secret())?;
+        match &self.path_secret {
+            None => buf.push(0),
+            Some(secret) => {
+                buf.push(1);
+                buf.put_vector(secret.expose_secret())?;
+            }
+        }
+        buf.put_vector_of(&self.psks)?;
+        Ok(out)
+    }
 }
 
 /// `GroupInfo`: the group's state at the epoch a new member joins, signed by the committer.

@@ -8,7 +8,9 @@
 
 mod basics;
 mod framing;
+mod messages;
 mod schedule;
+mod tree;
 
 use std::path::Path;
 
@@ -19,7 +21,9 @@ use super::crypto::CIPHER_SUITE;
 
 pub use basics::{run_crypto_basics, run_deserialization, run_tree_math};
 pub use framing::{run_message_protection, run_transcript_hashes, run_welcome};
+pub use messages::run_messages;
 pub use schedule::{run_key_schedule, run_psk_secret, run_secret_tree};
+pub use tree::{run_tree_operations, run_tree_validation};
 
 /// The outcome of checking one entry: `Err` names the first mismatch.
 type Check = Result<(), String>;
