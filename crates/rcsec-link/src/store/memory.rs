@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rcsec_core::{AlertId, Timestamp};
-use subtle::ConstantTimeEq;
 
 use crate::extended_access::CodeDigest;
 use crate::rng::OsRandom;
@@ -68,22 +67,9 @@ impl TokenStore for MemoryTokenStore {
         link_id: &LinkId,
         now: Timestamp,
     ) -> Result<ConsumeOutcome, StoreError> {
-        let mut map = lock(&self.records);
-        let Some(record) = map.get_mut(link_id) else {
-            return Ok(ConsumeOutcome::NotFound);
-        };
-        Ok(if record.revoked {
-            ConsumeOutcome::Revoked
-        } else if now >= record.expires_at {
-            ConsumeOutcome::Expired
-        } else if record.uses >= record.max_uses {
-            ConsumeOutcome::AlreadyConsumed
-        } else {
-            record.uses += 1;
-            ConsumeOutcome::Consumed {
-                remaining: record.max_uses - record.uses,
-                record: Box::new(record.clone()),
-            }
+        Ok(match lock(&self.records).get_mut(link_id) {
+            Some(record) => record.try_consume(now),
+            None => ConsumeOutcome::NotFound,
         })
     }
 
@@ -112,36 +98,9 @@ impl TokenStore for MemoryTokenStore {
         new_expires_at: Timestamp,
         now: Timestamp,
     ) -> Result<ExtendOutcome, StoreError> {
-        let mut map = lock(&self.records);
-        let Some(record) = map.get_mut(link_id) else {
-            return Ok(ExtendOutcome::NotFound);
-        };
-        if record.revoked {
-            return Ok(ExtendOutcome::Revoked);
-        }
-        let Some(grant) = record.extension.as_mut() else {
-            return Ok(ExtendOutcome::NotOffered);
-        };
-        if grant.used {
-            return Ok(ExtendOutcome::AlreadyExtended);
-        }
-        if grant.attempts_left == 0 {
-            return Ok(ExtendOutcome::Locked);
-        }
-        if now > grant.claim_until {
-            return Ok(ExtendOutcome::Expired);
-        }
-        if !bool::from(grant.code_digest.as_bytes().ct_eq(code_digest.as_bytes())) {
-            grant.attempts_left -= 1;
-            return Ok(ExtendOutcome::WrongCode {
-                attempts_left: grant.attempts_left,
-            });
-        }
-        grant.used = true;
-        record.expires_at = new_expires_at;
-        record.max_uses = record.uses.saturating_add(1);
-        Ok(ExtendOutcome::Extended {
-            record: Box::new(record.clone()),
+        Ok(match lock(&self.records).get_mut(link_id) {
+            Some(record) => record.try_extend(code_digest, new_expires_at, now),
+            None => ExtendOutcome::NotFound,
         })
     }
 

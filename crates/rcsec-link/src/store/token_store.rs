@@ -5,6 +5,7 @@ use std::fmt;
 use async_trait::async_trait;
 use hmac::Mac;
 use rcsec_core::{AlertId, DeviceId, Msisdn, Secret, Timestamp};
+use subtle::ConstantTimeEq;
 
 use crate::extended_access::CodeDigest;
 use crate::store::BlobId;
@@ -149,6 +150,92 @@ impl LinkRecord {
         match &self.extension {
             Some(g) if !g.used && g.attempts_left > 0 => self.expires_at.max(g.claim_until),
             _ => self.expires_at,
+        }
+    }
+
+    /// Takes one use of this record at `now`, in the order [`TokenStore::consume`] must
+    /// check: revoked, then expired (`now >= expires_at`), then used up.
+    ///
+    /// For adapters that keep whole records under a lock or a compare-and-swap (a map, a
+    /// key-value store, a file): load, call this, store the record back if the outcome is
+    /// [`ConsumeOutcome::Consumed`] — all inside the one critical section, so the atomicity
+    /// is the adapter's and the rules are this crate's. [`MemoryTokenStore`] is built on it.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use rcsec_core::{AlertId, Timestamp};
+    /// # use rcsec_link::{BlobId, ConsumeOutcome, LinkId, LinkRecord, RecipientPseudonym};
+    /// let now = Timestamp::from_secs(1_800_000_000);
+    /// let mut record = LinkRecord::new(
+    ///     LinkId::from_bytes([1; 16]),
+    ///     AlertId::new("a1")?,
+    ///     RecipientPseudonym::from_bytes([7; 32]),
+    ///     BlobId::from_bytes([2; 16]),
+    ///     now.saturating_add(Duration::from_secs(600)),
+    /// );
+    /// assert!(matches!(record.try_consume(now), ConsumeOutcome::Consumed { remaining: 0, .. }));
+    /// assert_eq!(record.try_consume(now), ConsumeOutcome::AlreadyConsumed);
+    /// record.revoked = true;
+    /// assert_eq!(record.try_consume(now), ConsumeOutcome::Revoked);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// [`MemoryTokenStore`]: crate::MemoryTokenStore
+    pub fn try_consume(&mut self, now: Timestamp) -> ConsumeOutcome {
+        if self.revoked {
+            ConsumeOutcome::Revoked
+        } else if now >= self.expires_at {
+            ConsumeOutcome::Expired
+        } else if self.uses >= self.max_uses {
+            ConsumeOutcome::AlreadyConsumed
+        } else {
+            self.uses += 1;
+            ConsumeOutcome::Consumed {
+                remaining: self.max_uses - self.uses,
+                record: Box::new(self.clone()),
+            }
+        }
+    }
+
+    /// Redeems the extension code against this record at `now`, in the order
+    /// [`TokenStore::extend`] must check (revoked, not offered, already extended, locked,
+    /// past `claim_until`, then the code, compared in constant time).
+    ///
+    /// A wrong code spends one attempt and the record must be stored back; so must an
+    /// [`ExtendOutcome::Extended`] one. The other outcomes leave it unchanged. As with
+    /// [`LinkRecord::try_consume`], the caller provides the atomicity.
+    pub fn try_extend(
+        &mut self,
+        code_digest: &CodeDigest,
+        new_expires_at: Timestamp,
+        now: Timestamp,
+    ) -> ExtendOutcome {
+        if self.revoked {
+            return ExtendOutcome::Revoked;
+        }
+        let Some(grant) = self.extension.as_mut() else {
+            return ExtendOutcome::NotOffered;
+        };
+        if grant.used {
+            return ExtendOutcome::AlreadyExtended;
+        }
+        if grant.attempts_left == 0 {
+            return ExtendOutcome::Locked;
+        }
+        if now > grant.claim_until {
+            return ExtendOutcome::Expired;
+        }
+        if !bool::from(grant.code_digest.as_bytes().ct_eq(code_digest.as_bytes())) {
+            grant.attempts_left -= 1;
+            return ExtendOutcome::WrongCode {
+                attempts_left: grant.attempts_left,
+            };
+        }
+        grant.used = true;
+        self.expires_at = new_expires_at;
+        self.max_uses = self.uses.saturating_add(1);
+        ExtendOutcome::Extended {
+            record: Box::new(self.clone()),
         }
     }
 }
