@@ -94,6 +94,39 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// A firing alert with a title and a one-line summary, and nothing else (no details,
+    /// labels, times, source link or artifacts); set those fields directly.
+    ///
+    /// ```
+    /// use rcsec::core::{AlertId, Severity};
+    /// use rcsec::{Alert, AlertStatus};
+    ///
+    /// let alert = Alert::firing(AlertId::new("c4a1b2d3")?, Severity::P1, "DiskFull", "db-1 at 97%");
+    /// assert_eq!(alert.status, AlertStatus::Firing);
+    /// assert_eq!(alert.text_for_classification(), "DiskFull\ndb-1 at 97%");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn firing(
+        id: AlertId,
+        severity: Severity,
+        title: impl Into<String>,
+        summary: impl Into<String>,
+    ) -> Self {
+        Self {
+            id,
+            status: AlertStatus::Firing,
+            severity,
+            title: Redacted::new("title", title.into()),
+            summary: Redacted::new("summary", summary.into()),
+            details: Redacted::new("details", String::new()),
+            labels: BTreeMap::new(),
+            starts_at: None,
+            ends_at: None,
+            source_url: None,
+            artifacts: Vec::new(),
+        }
+    }
+
     /// The label `name`, if present.
     pub fn label(&self, name: &str) -> Option<&str> {
         self.labels.get(name).map(String::as_str)

@@ -33,10 +33,10 @@
 //! use std::{sync::Arc, time::Duration};
 //! use rcsec::audit::{AuditKey, MemoryAuditSink, Pseudonymizer};
 //! use rcsec::capability::Resolver;
-//! use rcsec::core::{AlertId, ManualClock, Redacted, Secret, Severity, Timestamp};
+//! use rcsec::core::{AlertId, ManualClock, Secret, Severity, Timestamp};
 //! use rcsec::link::{Keyring, KeyringPolicy, MemoryBlobStore, MemoryTokenStore, OsRandom};
 //! use rcsec::policy::Route;
-//! use rcsec::{Alert, AlertStatus, Orchestrator, OrchestratorConfig};
+//! use rcsec::{Alert, Orchestrator, OrchestratorConfig};
 //! use rcsec_provider_loopback::{LoopbackProvider, Roster};
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
@@ -69,16 +69,8 @@
 //!     .config(OrchestratorConfig::new("https://alerts.example/".parse()?))
 //!     .build()?;
 //!
-//! let alert = Alert {
-//!     id: AlertId::new("c4a1b2d3e4f50617")?,
-//!     status: AlertStatus::Firing,
-//!     severity: Severity::P1,
-//!     title: Redacted::new("title", "DiskFull".into()),
-//!     summary: Redacted::new("summary", "db-1 /var at 97%".into()),
-//!     details: Redacted::new("details", String::new()),
-//!     labels: Default::default(),
-//!     starts_at: None, ends_at: None, source_url: None, artifacts: Vec::new(),
-//! };
+//! let alert = Alert::firing(AlertId::new("c4a1b2d3e4f50617")?, Severity::P1,
+//!                           "DiskFull", "db-1 /var at 97%");
 //! let report = orchestrator.handle_alert(alert, phones.responders()).await?;
 //! let routes: Vec<Route> = report.deliveries.iter().map(|d| d.route).collect();
 //! assert_eq!(routes, [Route::RcsE2ee, Route::SmsLink]);
@@ -103,6 +95,9 @@ pub mod responder;
 pub mod routes_map;
 pub mod ticket;
 
+/// The attribute the adapter traits are declared with, so an implementation needs no direct
+/// dependency on `async-trait` (`#[rcsec::async_trait] impl MessagingProvider for ...`).
+pub use async_trait::async_trait;
 pub use rcsec_audit as audit;
 pub use rcsec_capability as capability;
 pub use rcsec_core as core;
