@@ -7,6 +7,9 @@
 //! - [`hpke`]: RFC 9180 with DHKEM(X25519, HKDF-SHA256), HKDF-SHA256 and AES-128-GCM,
 //!   AES-256-GCM or export-only, in all four modes, single-shot or as sequenced contexts.
 //! - [`mls`]: RFC 9420 building blocks for cipher suite 1.
+//! - [`device`]: device identities, signed expiring key packages, device-linking chains.
+//! - [`group`]: the team's group session (epochs, add/remove/update, Welcomes,
+//!   forward-secret application messages, persistent state).
 //!
 //! ```
 //! use rcsec_keying::hpke::{self, Aead};
@@ -22,6 +25,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod device;
+pub mod group;
 pub mod hpke;
 pub mod mls;
 

@@ -334,6 +334,11 @@ impl SignatureSecretKey {
         Ok(Self(SigningKey::from_bytes(seed.expose_secret())))
     }
 
+    /// The 32-byte seed, for persisting a group state; zeroized when the copy drops.
+    pub fn to_seed(&self) -> Secret<[u8; 32]> {
+        Secret::new(self.0.to_bytes())
+    }
+
     /// The matching public key.
     pub fn public_key(&self) -> SignaturePublicKey {
         SignaturePublicKey(self.0.verifying_key())

@@ -12,6 +12,8 @@
 //! retained per ratchet, and a message may jump at most `max_forward_distance` generations
 //! ahead, so a forged generation cannot make a receiver derive millions of keys.
 
+mod state;
+
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
@@ -178,6 +180,10 @@ struct LeafRatchets {
 }
 
 /// The secret tree of one epoch.
+///
+/// Cloning copies the remaining secrets (zeroized on drop too): a group snapshots the tree
+/// before processing a commit and restores it if any later check fails.
+#[derive(Clone)]
 pub struct SecretTree {
     size: TreeSize,
     nodes: HashMap<u32, HashSecret>,
