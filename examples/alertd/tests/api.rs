@@ -1,0 +1,20 @@
+//! alertd end to end, in process: the HTTP surface against SQLite and the loopback provider,
+//! and, when their binaries are configured, real Alertmanager, Chromium and wrk.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    unreachable_pub,
+    missing_docs,
+    reason = "tests fail loudly on unexpected errors"
+)]
+
+#[path = "api/support.rs"]
+mod support;
+
+#[path = "api/alertmanager.rs"]
+mod alertmanager;
+#[path = "api/links.rs"]
+mod links;
+#[path = "api/ops.rs"]
+mod ops;
