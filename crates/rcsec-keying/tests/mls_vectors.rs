@@ -118,3 +118,8 @@ fn tree_validation() {
 fn tree_operations() {
     assert_all_pass(vectors::run_tree_operations, "tree-operations.json", 5);
 }
+
+#[test]
+fn treekem() {
+    assert_all_pass(vectors::run_treekem, "treekem.json", 11);
+}

@@ -57,6 +57,7 @@ const RUNNERS: &[(&str, Runner)] = &[
         "tree-operations",
         rcsec_keying::mls::vectors::run_tree_operations,
     ),
+    ("treekem", rcsec_keying::mls::vectors::run_treekem),
     // RFC 9162 Merkle tree hashes, inclusion and consistency proofs (rcsec-audit).
     ("merkle", rcsec_audit::vectors::run_merkle),
 ];

@@ -35,6 +35,7 @@ fn every_mls_kind_passes_its_official_file() {
         ("messages", "messages.json", 300),
         ("tree-validation", "tree-validation.json", 14),
         ("tree-operations", "tree-operations.json", 5),
+        ("treekem", "treekem.json", 11),
     ] {
         let out = vectors(kind, &shared(file));
         let stdout = String::from_utf8(out.stdout).unwrap();

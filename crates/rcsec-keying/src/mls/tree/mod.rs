@@ -446,6 +446,25 @@ impl RatchetTree {
             self.nodes.truncate(leaves - 1);
         }
     }
+
+    /// Sets a parent node (TreeKEM merging an UpdatePath).
+    pub(crate) fn set_parent(&mut self, index: NodeIndex, node: ParentNode) {
+        if let Some(slot) = self.nodes.get_mut(index.0 as usize)
+            && !index.is_leaf()
+        {
+            *slot = Some(Node::Parent(node));
+        }
+    }
+
+    /// Sets a member's leaf without touching its path (TreeKEM merging an UpdatePath).
+    pub(crate) fn set_leaf(&mut self, index: LeafIndex, leaf: LeafNode) -> Result<(), TreeError> {
+        let slot = index
+            .node()
+            .and_then(|n| self.nodes.get_mut(n.0 as usize))
+            .ok_or(TreeError::NoMember(index.0))?;
+        *slot = Some(Node::Leaf(Box::new(leaf)));
+        Ok(())
+    }
 }
 
 /// A node-array position as a node index (arrays here never exceed `2 * MAX_LEAVES`).

@@ -11,6 +11,7 @@ mod framing;
 mod messages;
 mod schedule;
 mod tree;
+mod treekem;
 
 use std::path::Path;
 
@@ -24,6 +25,7 @@ pub use framing::{run_message_protection, run_transcript_hashes, run_welcome};
 pub use messages::run_messages;
 pub use schedule::{run_key_schedule, run_psk_secret, run_secret_tree};
 pub use tree::{run_tree_operations, run_tree_validation};
+pub use treekem::run_treekem;
 
 /// The outcome of checking one entry: `Err` names the first mismatch.
 type Check = Result<(), String>;
