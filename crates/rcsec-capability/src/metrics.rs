@@ -42,6 +42,51 @@ impl FallbackReason {
 ///
 /// Called on fresh observations and provider queries, never on the cache-hit path, so an
 /// implementation may take a lock. Arguments never include a phone number.
+///
+/// # Contract
+/// Hooks must be quick and must not fail or panic: they run inside resolution, which sits on
+/// every page. Export asynchronously (counters read by a scrape), never by I/O in the hook.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_time().build()?.block_on(async {
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use std::time::Duration;
+/// use async_trait::async_trait;
+/// use rcsec_capability::*;
+/// use rcsec_core::{Clock, ManualClock, Msisdn, Timestamp};
+///
+/// /// Counts the one thing this team alerts on.
+/// #[derive(Debug, Default)]
+/// struct Downgrades(AtomicU64);
+/// impl CapabilityMetrics for Downgrades {
+///     fn downgrade(&self) { self.0.fetch_add(1, Ordering::Relaxed); }
+/// }
+///
+/// #[derive(Debug)]
+/// struct Verified(ManualClock);
+/// #[async_trait]
+/// impl CapabilityProvider for Verified {
+///     fn name(&self) -> &str { "fixed" }
+///     async fn query(&self, _: &Msisdn) -> Result<Capability, CapabilityError> {
+///         Ok(Capability::new(Reach::Rcs, E2ee::Verified, Source::Provider, self.0.now()))
+///     }
+/// }
+///
+/// let clock = ManualClock::new(Timestamp::from_secs(1_700_000_000));
+/// let metrics = Arc::new(Downgrades::default());
+/// let resolver = Resolver::builder(Arc::new(clock.clone()))
+///     .provider(Arc::new(Verified(clock.clone())), Duration::from_secs(2))
+///     .metrics(metrics.clone())
+///     .build()?;
+/// let alice = Msisdn::parse("+447700900101")?;
+/// resolver.resolve(&alice).await?; // verified: pinned
+/// resolver.on_delivery_event(&alice, DeliveryEvent::NotFound404).await; // now not on RCS
+/// assert_eq!(metrics.0.load(Ordering::Relaxed), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait CapabilityMetrics: Send + Sync + Debug + 'static {
     /// One provider query finished (`ok` is false for errors and timeouts; `NotFound` is ok).
     fn query_latency(&self, _provider: &str, _elapsed: Duration, _ok: bool) {}

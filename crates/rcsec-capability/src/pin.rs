@@ -147,9 +147,44 @@ pub struct UnpinRecord {
 
 /// Durable storage of pins.
 ///
-/// Implementations must make [`PinStore::pin_if_absent`] atomic: concurrent calls for one
-/// number, from any process sharing the store, all return the same pin. The conformance suite
-/// (the `pin_store_tests!` macro, feature `test-utils`) checks this.
+/// A pin records that a recipient was once seen with verified end-to-end encryption; any
+/// weaker observation later is a downgrade ([`DowngradeDetected`]), which is how a stripped
+/// or spoofed capability answer gets caught. So the store is part of the security boundary.
+///
+/// # Contract
+/// - [`PinStore::pin_if_absent`] is atomic: concurrent calls for one number, from any process
+///   sharing the store, all return the same pin (the first one written).
+/// - A pin stays until [`PinStore::unpin`]: no TTL, no eviction. Losing pins silently turns
+///   a downgrade into an ordinary first sighting.
+/// - Stores may key rows by a keyed hash of the number rather than the number; errors and
+///   logs carry neither.
+///
+/// The conformance suite (the `pin_store_tests!` macro, feature `test-utils`) checks this.
+///
+/// ```
+/// # tokio::runtime::Builder::new_multi_thread().worker_threads(2).build()?.block_on(async {
+/// use std::sync::Arc;
+/// use rcsec_capability::{MemoryPinStore, Pin, PinStore, Source, UnpinRequest};
+/// use rcsec_core::{Msisdn, Timestamp};
+///
+/// let store: Arc<dyn PinStore> = Arc::new(MemoryPinStore::new());
+/// let alice = Msisdn::parse("+447700900101")?;
+/// let pin = |secs| Pin { pinned_at: Timestamp::from_secs(secs), source: Source::Provider };
+///
+/// // Two replicas observe verified E2EE at once: both end up with the same (first) pin.
+/// let (a, b) = tokio::join!(store.pin_if_absent(&alice, pin(100)),
+///                           store.pin_if_absent(&alice, pin(200)));
+/// let (a, b) = (a?, b?);
+/// assert_eq!(a, b);
+/// assert_eq!(store.pin_if_absent(&alice, pin(300)).await?, a);
+///
+/// let request = UnpinRequest::new("admin@example.com", "phone replaced", Timestamp::from_secs(400))?;
+/// assert_eq!(store.unpin(&alice, &request).await?, Some(a));
+/// assert_eq!(store.get(&alice).await?, None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[async_trait]
 pub trait PinStore: Send + Sync + Debug + 'static {
     /// The pin for `number`, if any.

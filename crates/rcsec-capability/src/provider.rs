@@ -38,6 +38,49 @@ use crate::error::CapabilityError;
 /// # Security
 /// The number is an [`Msisdn`], which masks itself when formatted; call
 /// [`Msisdn::expose_e164`] only to build the request.
+///
+/// # Example
+/// A directory that knows which of our numbers have no RCS; everyone else is on RCS, with
+/// end-to-end encryption not affirmed:
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_time().build()?.block_on(async {
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use async_trait::async_trait;
+/// use rcsec_capability::*;
+/// use rcsec_core::{Clock, ManualClock, Msisdn, Timestamp};
+///
+/// #[derive(Debug)]
+/// struct Directory { clock: ManualClock, sms_only: Vec<Msisdn> }
+///
+/// #[async_trait]
+/// impl CapabilityProvider for Directory {
+///     fn name(&self) -> &str { "directory" }
+///     async fn query(&self, number: &Msisdn) -> Result<Capability, CapabilityError> {
+///         if self.sms_only.contains(number) {
+///             return Err(CapabilityError::NotFound); // "not on RCS", not a failure
+///         }
+///         Ok(Capability::new(Reach::Rcs, E2ee::Unverified, Source::Provider, self.clock.now()))
+///     }
+/// }
+///
+/// let clock = ManualClock::new(Timestamp::from_secs(1_700_000_000));
+/// let carol = Msisdn::parse("+447700900103")?;
+/// let directory = Directory { clock: clock.clone(), sms_only: vec![carol.clone()] };
+/// let resolver = Resolver::builder(Arc::new(clock))
+///     .provider(Arc::new(directory), Duration::from_secs(2))
+///     .build()?;
+///
+/// let alice = resolver.resolve(&Msisdn::parse("+447700900101")?).await?;
+/// assert_eq!(alice.capability().e2ee(), E2ee::Unverified);
+/// assert_eq!(alice.candidate_routes(false)[0], Route::RcsPlain);
+/// let carol = resolver.resolve(&carol).await?;
+/// assert_eq!(carol.capability().reach(), Reach::SmsOnly);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[async_trait]
 pub trait CapabilityProvider: Send + Sync + Debug + 'static {
     /// A short stable name for health reports, metrics and audit (`"rbm"`, `"loopback"`).

@@ -81,6 +81,36 @@ fn duration_millis(d: Duration) -> u64 {
 ///
 /// Every TTL, expiry, escalation timer and audit timestamp in rcsec reads time through this
 /// trait, so tests can step time forward exactly with [`ManualClock`].
+///
+/// # Contract
+/// - `now` is wall-clock time in milliseconds since the Unix epoch: link expiries and audit
+///   timestamps are compared across processes and hosts, so a monotonic counter with another
+///   origin is wrong.
+/// - It is cheap and never blocks or fails: it sits on every page and every redemption. A
+///   broken host clock reports what it can (the epoch) rather than panicking.
+/// - It may step backwards when the host clock does; callers compare with `<`/`>=` and treat
+///   an expiry as "not yet" or "already", never as an error.
+///
+/// Held as `Arc<dyn Clock>`; [`SystemClock`] in production, [`ManualClock`] in tests.
+///
+/// ```
+/// use std::sync::Arc;
+/// use rcsec_core::{Clock, SystemClock, Timestamp};
+///
+/// /// A host whose clock is known to run 2 s slow, corrected in one place.
+/// #[derive(Debug)]
+/// struct Corrected(SystemClock);
+///
+/// impl Clock for Corrected {
+///     fn now(&self) -> Timestamp {
+///         self.0.now().saturating_add(std::time::Duration::from_secs(2))
+///     }
+/// }
+///
+/// let clock: Arc<dyn Clock> = Arc::new(Corrected(SystemClock));
+/// assert!(clock.now() > SystemClock.now());
+/// assert!(clock.now() > Timestamp::from_secs(1_700_000_000));
+/// ```
 pub trait Clock: Send + Sync + fmt::Debug + 'static {
     /// The current time.
     fn now(&self) -> Timestamp;

@@ -10,7 +10,41 @@ pub struct RandomError;
 /// A source of cryptographically secure random bytes.
 ///
 /// Production code uses [`OsRandom`]; the seam exists so tests and the fuzzing entry points can
-/// run deterministically. An implementation must never return predictable bytes outside tests.
+/// run deterministically, and so a deployment can route draws through an HSM or count them.
+///
+/// # Contract
+/// - Bytes are unpredictable (a CSPRNG): link ids, payload keys, nonce prefixes and
+///   verification codes are only as strong as this. Predictable bytes outside tests are a
+///   vulnerability, not a configuration.
+/// - `fill` fills *all* of `dest` or returns [`RandomError`]; it never returns partially
+///   filled or zeroed buffers as success. Callers treat the error as "mint nothing".
+/// - It is safe to call from many threads at once.
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use rcsec_link::{OsRandom, RandomError, RandomSource};
+///
+/// /// The OS generator, counting how many bytes the service draws (for a metrics page).
+/// #[derive(Debug, Default)]
+/// struct Counted { drawn: AtomicUsize }
+///
+/// impl RandomSource for Counted {
+///     fn fill(&self, dest: &mut [u8]) -> Result<(), RandomError> {
+///         OsRandom.fill(dest)?;
+///         self.drawn.fetch_add(dest.len(), Ordering::Relaxed);
+///         Ok(())
+///     }
+/// }
+///
+/// let rng = Counted::default();
+/// let mut a = [0u8; 32];
+/// let mut b = [0u8; 32];
+/// rng.fill(&mut a)?;
+/// rng.fill(&mut b)?;
+/// assert_ne!(a, b);
+/// assert_eq!(rng.drawn.load(Ordering::Relaxed), 64);
+/// # Ok::<(), RandomError>(())
+/// ```
 pub trait RandomSource: Send + Sync + fmt::Debug {
     /// Fills `dest` with random bytes.
     ///

@@ -35,7 +35,23 @@ use crate::line::encode_event;
 use crate::merkle::{Hash, empty_root};
 use crate::pseudonym::{AuditKey, Pseudonymizer};
 
-/// A constructor of sinks over a directory.
+/// A constructor of sinks over a directory: any `Fn(&Path) -> Arc<dyn AuditSink>`.
+///
+/// Called once per test with a fresh empty directory, and again with the same directory when
+/// a test checks reopening, which must reach the same log.
+///
+/// ```
+/// use std::path::Path;
+/// use std::sync::Arc;
+/// use rcsec_audit::sink::conformance::SinkConstructor;
+/// use rcsec_audit::{AuditSink, JsonlAuditSink, JsonlOptions};
+///
+/// fn takes(_: impl SinkConstructor) {}
+/// takes(|dir: &Path| {
+///     let sink = JsonlAuditSink::open(dir, JsonlOptions::default()).unwrap();
+///     Arc::new(sink) as Arc<dyn AuditSink>
+/// });
+/// ```
 pub trait SinkConstructor: Fn(&Path) -> Arc<dyn AuditSink> {}
 impl<F: Fn(&Path) -> Arc<dyn AuditSink>> SinkConstructor for F {}
 

@@ -62,6 +62,49 @@ impl SinkError {
 ///
 /// A sink numbers events itself, so concurrent appenders still produce one gap-free chain;
 /// a batch is appended contiguously and atomically with respect to other appends.
+///
+/// # Contract
+/// - **One chain.** Every process appending to the same backend extends one hash chain and
+///   Merkle tree: sequence numbers are gap-free, each batch lands contiguously, and the
+///   returned [`Head`] is the head right after this batch.
+/// - **Durable when acknowledged.** An `Ok` from `append` means the batch survives a crash of
+///   the process right after (fsync, a committed transaction); the pipeline sends nothing
+///   whose audit append failed. A failed append reports nothing of its batch as written.
+/// - **Canonical bytes.** Stored events re-encode to the exact canonical line they were
+///   hashed from ([`mod@crate::line`]), so [`Verifier`](crate::Verifier) checks what the sink
+///   holds, not a copy.
+/// - **Nothing new to leak.** Events arrive already pseudonymized
+///   ([`Pseudonymizer`](crate::Pseudonymizer)); a sink adds no numbers or content of its own,
+///   in rows, logs or errors.
+///
+/// The conformance suite (`audit_sink_tests!`, feature `test-utils`) checks ordering, ranges,
+/// concurrent appends and reopening.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// use std::sync::Arc;
+/// use rcsec_audit::*;
+/// use rcsec_core::{AlertId, Secret, Timestamp};
+///
+/// let sink: Arc<dyn AuditSink> = Arc::new(MemoryAuditSink::new());
+/// let audit = Pseudonymizer::new(AuditKey::from_bytes(1, &Secret::new([9; 32])));
+/// let event = |kind, secs| -> Result<PendingEvent, Box<dyn std::error::Error>> {
+///     Ok(audit.event(kind, Timestamp::from_secs(secs)).alert(AlertId::new("a1")?).build()?)
+/// };
+/// let head = sink
+///     .append(vec![event(EventKind::MessageSent, 1_700_000_000)?,
+///                  event(EventKind::Delivered, 1_700_000_005)?])
+///     .await?;
+/// assert_eq!(head.size, 2);
+/// assert_eq!(sink.head().await?, head);
+///
+/// let events = sink.read_range(0, 2).await?;
+/// assert_eq!((events[0].sequence(), events[1].kind()), (0, &EventKind::Delivered));
+/// assert!(matches!(sink.read_range(1, 3).await, Err(SinkError::InvalidRange { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[async_trait]
 pub trait AuditSink: Send + Sync + fmt::Debug + 'static {
     /// Appends `batch` in order and returns the new head.

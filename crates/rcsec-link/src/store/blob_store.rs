@@ -57,8 +57,42 @@ impl fmt::Debug for TakeOutcome {
 
 /// Ciphertext storage: only sealed payloads, never plaintext or keys.
 ///
-/// A blob is deleted after its last read or at expiry, whichever comes first; `take` is
-/// atomic (no two callers can both get the last read).
+/// # Contract
+/// - A blob is gone after its last read or at expiry, whichever comes first: `take` at or
+///   after `now + ttl` returns [`TakeOutcome::Gone`] (and may delete it then).
+/// - `take` is atomic across every process sharing the store: no two callers both get the
+///   last read, and `max_reads` reads in total are ever handed out.
+/// - `put` stores the bytes exactly; ids are random ([`BlobId::random`]) so they cannot be
+///   guessed from another blob's id.
+/// - Nothing but the ciphertext and its bookkeeping is stored or logged: the store never
+///   sees a key (keys travel in the link's URL fragment or sealed to a device).
+///
+/// The conformance suite (`blob_store_tests!`, feature `test-utils`) checks these, including
+/// a concurrent race for the last read.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// use std::time::Duration;
+/// use rcsec_core::Timestamp;
+/// use rcsec_link::{BlobStore, MemoryBlobStore, TakeOutcome};
+///
+/// let store = MemoryBlobStore::new();
+/// let now = Timestamp::from_secs(1_800_000_000);
+/// let id = store.put(b"sealed bytes".to_vec(), Duration::from_secs(600), 1, now).await?;
+///
+/// let TakeOutcome::Taken { ciphertext, reads_left } = store.take(&id, now).await? else {
+///     panic!("first read");
+/// };
+/// assert_eq!((ciphertext.as_slice(), reads_left), (&b"sealed bytes"[..], 0));
+/// assert_eq!(store.take(&id, now).await?, TakeOutcome::Gone);
+///
+/// let later = store.put(b"x".to_vec(), Duration::from_secs(600), 5, now).await?;
+/// let expired = now.saturating_add(Duration::from_secs(600));
+/// assert_eq!(store.take(&later, expired).await?, TakeOutcome::Gone);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[async_trait]
 pub trait BlobStore: Send + Sync + fmt::Debug + 'static {
     /// Stores `ciphertext` for `ttl` from `now` and at most `max_reads` reads (at least 1).

@@ -291,6 +291,9 @@ pub enum ExtendOutcome {
 
 /// Persistent state of one-time links.
 ///
+/// The token itself is verified without storage ([`Keyring::verify`]); this store is what
+/// makes a link *one-time*, revocable and extendable.
+///
 /// # Atomicity
 /// `consume` and `extend` must be atomic across every process sharing the store: under any
 /// concurrency, each use is won by exactly one caller, and each wrong code costs exactly one
@@ -298,6 +301,55 @@ pub enum ExtendOutcome {
 /// plain comparison leaks nothing useful, but in-process adapters should still compare in
 /// constant time). The conformance suite (`token_store_tests!`, feature `test-utils`) checks
 /// all of this, including a 64-way race.
+///
+/// # Contract
+/// - `consume` checks in the order of [`LinkRecord::try_consume`] (revoked, expired, used
+///   up); an adapter that keeps whole records under a lock or compare-and-swap should call it
+///   rather than restate it. SQL and Lua adapters implement the same order in one statement.
+/// - Revocation is final: a revoked record never yields `Consumed` or `Extended` again.
+/// - `sweep_expired` follows [`LinkRecord::sweepable_at`], so a link whose extension can
+///   still be claimed is not deleted early.
+/// - Records hold no phone number, key or plaintext ([`LinkRecord`] has no field for them);
+///   errors carry the backend's failure, never a record.
+///
+/// Implementations in the workspace: [`MemoryTokenStore`] (one process), and the SQLite,
+/// PostgreSQL and Redis store crates; `examples/embed` builds one on sharded maps.
+///
+/// ```
+/// # tokio::runtime::Builder::new_multi_thread().worker_threads(2).build()?.block_on(async {
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use rcsec_core::{AlertId, Timestamp};
+/// use rcsec_link::*;
+///
+/// let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
+/// let now = Timestamp::from_secs(1_800_000_000);
+/// let link = LinkId::random(&OsRandom)?;
+/// store.insert(LinkRecord::new(link, AlertId::new("a1")?, RecipientPseudonym::from_bytes([7; 32]),
+///                              BlobId::random(&OsRandom)?, now.saturating_add(Duration::from_secs(900))))
+///     .await?;
+///
+/// // Eight redemptions race for a single-use link: exactly one wins.
+/// let racers: Vec<_> = (0..8)
+///     .map(|_| { let s = store.clone(); tokio::spawn(async move { s.consume(&link, now).await }) })
+///     .collect();
+/// let mut won = 0;
+/// for r in racers {
+///     match r.await?? {
+///         ConsumeOutcome::Consumed { .. } => won += 1,
+///         other => assert_eq!(other, ConsumeOutcome::AlreadyConsumed),
+///     }
+/// }
+/// assert_eq!(won, 1);
+/// assert!(store.revoke(&link).await?);
+/// assert_eq!(store.consume(&link, now).await?, ConsumeOutcome::Revoked);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// [`Keyring::verify`]: crate::Keyring::verify
+/// [`MemoryTokenStore`]: crate::MemoryTokenStore
 #[async_trait]
 pub trait TokenStore: Send + Sync + fmt::Debug + 'static {
     /// Stores a new record.
