@@ -300,6 +300,8 @@ fn phone_layout(g: &[Group], digits: &[u8], same_sep: bool) -> bool {
     match sizes {
         [3, 3, 4] if (g[0].paren || same_sep) && nanp(0) => return true,
         [1, 3, 3, 4] if digits[0] == 1 && (g[1].paren || same_sep) && nanp(1) => return true,
+        // Mobile numbers written without a trunk prefix in 3-3-2-2 (Turkey: 5XX XXX XX XX).
+        [3, 3, 2, 2] if same_sep && digits[0] != 0 => return true,
         _ => {}
     }
     // National format with a trunk prefix: 0X… in two or more groups (09-7625400,
@@ -705,6 +707,8 @@ mod tests {
             "+4915123456789",
             "0917 123 4567",
             "09-7625400",
+            "532 481 27 90",
+            "532-481-27-90",
         ] {
             assert_eq!(kinds(p), [FindingKind::Phone], "{p}");
         }
@@ -716,6 +720,8 @@ mod tests {
             "415-555-01",
             "3636dd46-ea21-11e9",
             "200 1534 0.023",
+            "532 481-27 90",
+            "cpu 532 481 27 90 12 7",
         ] {
             assert_eq!(kinds(not), [], "{not}");
         }

@@ -115,6 +115,50 @@ fn documented_formats_are_found() {
 }
 
 #[test]
+fn vendor_keyword_credentials_are_found() {
+    // Made-up values in each vendor's documented shape, assigned to a key naming the vendor.
+    let cases: &[&str] = &[
+        "CLOUDFLARE_API_KEY=\"9c1e04b7a2f35d86e0c4b19a7d3f52e8a61c0\"",
+        "cloudflare_api_token: Xq7_Lm2vR9tKp4Wz8Nc1Hd6Jf3Gs0Ae5Ui2Oq7Bk",
+        "export SUMO_ACCESS_ID=\"suR7kP2mX9qL4w\"",
+        "{\"sumo_access_id\": \"suT3nV8bQ1zK6d\"}",
+        "SOURCEGRAPH_TOKEN = 3f9a1c7e5b2d8046a1e9c3b7f5d2a8e4c6b0917d",
+        "cloudant_password = \"7a3f9c1e5b2d80469e1a3c7b5f2d8a4e6c0b9172d3e5f7a1c9b3d5e7f1a2c4b6\"",
+        "CLOUDANT_APIKEY: qzvmrtkwpxhjlbnfsdgcyaeu",
+        "graph api call with 123456789012345|Zk3v9Qm1Lp7Xw2Rt5Yb8Nc4Hd6J (facebook)",
+        "facebook_app_secret = \"e4b2a9c71d3f5068b9a1c3e5d7f20486\"",
+        "runner register --token GR1348941Xq7Lm2vR9tKp4Wz8Nc1Hd6Jf3Gs0Ae5",
+    ];
+    for text in cases {
+        let found = kinds(text);
+        assert!(
+            found == [K::VendorToken] || found == [K::GitlabToken],
+            "{text}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn vendor_names_next_to_benign_values_are_not_findings() {
+    for text in [
+        // A commit, a zone id, a digest: hex under keys that say what they are.
+        "SOURCEGRAPH_COMMIT=3f9a1c7e5b2d8046a1e9c3b7f5d2a8e4c6b0917d",
+        "cloudflare_zone_id: 9c1e04b7a2f35d86e0c4b19a7d3f52e8",
+        "cloudflare_cache_sha = \"9c1e04b7a2f35d86e0c4b19a7d3f52e8a61c0b7d\"",
+        // The vendor named in prose, with no value assigned to it.
+        "deploying sourcegraph 3f9a1c7e5b2d8046a1e9c3b7f5d2a8e4c6b0917d to prod",
+        "sumo logic collector suR7kP2mX9qL4w restarted",
+        // Placeholders and low-entropy values.
+        "CLOUDFLARE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "cloudant_apikey = aaaaaaaaaaaaaaaaaaaaaaaa",
+        // Digits and a pipe that are not an app access token.
+        "facebook ids 123456789012345|page|42",
+    ] {
+        assert_eq!(kinds(text), [], "{text}");
+    }
+}
+
+#[test]
 fn placeholders_and_near_misses_are_not_findings() {
     for text in [
         "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",

@@ -3,7 +3,7 @@
 use super::validate::{
     ASSIGNMENT, COMPARISON, K8S_SECRET_DATA, KEY_VALUE_ARGS, KEYWORDS, XML_ELEMENT,
     check_assignment, check_auth_header, check_bundler, check_k8s_data, check_private_key,
-    check_slack, check_twilio, check_url, check_user_pass, check_xml_setting,
+    check_slack, check_twilio, check_url, check_user_pass, check_vendor_value, check_xml_setting,
 };
 use super::{Check, Gate, Spec, Window};
 use crate::classify::finding::{Confidence, FindingKind};
@@ -21,6 +21,15 @@ pub(super) fn specs() -> Vec<Spec> {
         anchors,
         pattern,
         check,
+        window: Line,
+        gate: Gate::Always,
+    };
+    // The value must not be a placeholder and must look random: 3 bits per byte or more.
+    let vendor_keyword = |anchors, pattern| Spec {
+        kind: K::VendorToken,
+        anchors,
+        pattern,
+        check: Check::Custom(check_vendor_value),
         window: Line,
         gate: Gate::Always,
     };
@@ -104,7 +113,7 @@ pub(super) fn specs() -> Vec<Spec> {
                 "glimt-",
                 "GR1348941",
             ],
-            r"\b(?:glpat-[A-Za-z0-9_\-]{20,}|glptt-[0-9a-f]{40}|gl(?:dt|rt|soat|ffct|ft)-[A-Za-z0-9_\-]{20}|glcbt-[0-9a-fA-F]{1,5}_[A-Za-z0-9_\-]{20}|gloas-[A-Za-z0-9_\-]{64}|glimt-[A-Za-z0-9_\-]{25}|glagent-[A-Za-z0-9_\-]{50}|GR1348941[A-Za-z0-9_\-]{20})(?:[^A-Za-z0-9_\-]|$)",
+            r"\b(?:glpat-[A-Za-z0-9_\-]{20,}|glptt-[0-9a-f]{40}|gl(?:dt|rt|soat|ffct|ft)-[A-Za-z0-9_\-]{20}|glcbt-[0-9a-fA-F]{1,5}_[A-Za-z0-9_\-]{20}|gloas-[A-Za-z0-9_\-]{64}|glimt-[A-Za-z0-9_\-]{25}|glagent-[A-Za-z0-9_\-]{50}|GR1348941[A-Za-z0-9_\-]{20,64})(?:[^A-Za-z0-9_\-]|$)",
             Check::Entropy(3.0),
         ),
         spec(
@@ -324,6 +333,53 @@ pub(super) fn specs() -> Vec<Spec> {
             &["-us"],
             r"\b[0-9a-f]{32}-us\d{1,2}\b",
             Check::Entropy(3.0),
+        ),
+        // Vendors whose credentials have a documented shape but no prefix: the vendor's name
+        // must be the key the value is assigned to (`CLOUDFLARE_API_KEY = "…"`).
+        vendor_keyword(
+            &["cloudflare", "Cloudflare", "CLOUDFLARE"],
+            // Global API key: 37 hex digits; API token: 40 characters.
+            concat!(
+                r#"(?P<key>(?i:cloudflare)[A-Za-z0-9_.\-]{0,40})["']?\s*(?:=|:|=>|:=)\s*["']?"#,
+                r"(?P<v>[a-f0-9]{37}|[A-Za-z0-9_\-]{40})(?:[^A-Za-z0-9_\-]|$)"
+            ),
+        ),
+        vendor_keyword(
+            &["sumo", "Sumo", "SUMO"],
+            // Sumo Logic access ids: `su` and twelve alphanumerics.
+            concat!(
+                r#"(?P<key>(?i:sumo)[A-Za-z0-9_.\-]{0,40})["']?\s*(?:=|:|=>|:=)\s*["']?"#,
+                r"(?P<v>su[A-Za-z0-9]{12})(?:[^A-Za-z0-9_\-]|$)"
+            ),
+        ),
+        vendor_keyword(
+            &["sourcegraph", "Sourcegraph", "SOURCEGRAPH"],
+            // Sourcegraph access tokens from before the `sgp_` prefix: 40 hex digits.
+            concat!(
+                r#"(?P<key>(?i:sourcegraph)[A-Za-z0-9_.\-]{0,40})["']?\s*(?:=|:|=>|:=)\s*["']?"#,
+                r"(?P<v>[a-fA-F0-9]{40})(?:[^A-Za-z0-9_\-]|$)"
+            ),
+        ),
+        vendor_keyword(
+            &["cloudant", "Cloudant", "CLOUDANT"],
+            // IBM Cloudant: API keys are 24 lowercase letters, passwords 64 hex digits.
+            concat!(
+                r#"(?P<key>(?i:cloudant)[A-Za-z0-9_.\-]{0,40})["']?\s*(?:=|:|=>|:=)\s*["']?"#,
+                r"(?P<v>[a-f0-9]{64}|[a-z]{24})(?:[^A-Za-z0-9_\-]|$)"
+            ),
+        ),
+        vendor_keyword(
+            &["facebook", "Facebook", "FACEBOOK"],
+            // An app access token is `{app id}|{app secret}`, the id 15 or 16 digits.
+            r"(?:^|[^0-9])\d{15,16}(?:\||%7[Cc])(?P<v>[A-Za-z0-9_\-]{27,40})(?:[^A-Za-z0-9_\-]|$)",
+        ),
+        vendor_keyword(
+            &["facebook", "Facebook", "FACEBOOK"],
+            // An app secret: 32 hex digits.
+            concat!(
+                r#"(?P<key>(?i:facebook)[A-Za-z0-9_.\-]{0,40})["']?\s*(?:=|:|=>|:=)\s*["']?"#,
+                r"(?P<v>[a-f0-9]{32})(?:[^A-Za-z0-9_\-]|$)"
+            ),
         ),
         spec(
             K::VendorToken,

@@ -418,6 +418,37 @@ pub(super) fn check_k8s_data(caps: &Captures<'_>) -> Option<Confidence> {
         .then_some(Confidence::Medium)
 }
 
+/// A value assigned to a vendor's name: not a placeholder, and random-looking (hex digests of
+/// 32 or more characters reach 3.5 bits per byte, words and counters do not reach 3). A hex
+/// value under a key that names a digest or an id (`SOURCEGRAPH_COMMIT`, `cloudflare_zone_id`)
+/// is that digest or id.
+pub(super) fn check_vendor_value(caps: &Captures<'_>) -> Option<Confidence> {
+    let v = value(caps)?.as_str();
+    if let Some(key) = caps.name("key") {
+        let describes = words(key.as_str()).last().is_some_and(|w| {
+            !matches!(w.as_str(), "key" | "keys")
+                && (METADATA_WORDS.contains(&w.as_str()) || DIGEST_WORDS.contains(&w.as_str()))
+        });
+        if describes && v.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+    }
+    (!is_placeholder(v) && entropy(v.as_bytes()) >= 3.0).then_some(Confidence::High)
+}
+
+/// Words naming a digest or a revision: hex values under them are not secrets.
+const DIGEST_WORDS: &[&str] = &[
+    "sha",
+    "commit",
+    "digest",
+    "revision",
+    "rev",
+    "checksum",
+    "etag",
+    "fingerprint",
+    "build",
+];
+
 pub(super) fn check_twilio(caps: &Captures<'_>) -> Option<Confidence> {
     let v = caps.get(0)?.as_str();
     (entropy(v.as_bytes()) >= 3.0).then_some(Confidence::High)
