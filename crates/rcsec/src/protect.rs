@@ -29,6 +29,36 @@ pub enum ProtectError {
 }
 
 /// Turns a push payload into ciphertext only the recipient's device(s) can read.
+///
+/// # Contract
+/// - The output is readable by the holder of `device`'s private key and nobody else: the
+///   push gateway, the provider and rcsec's own stores see ciphertext only.
+/// - It is bound to `alert` and `message`: an envelope replayed as another alert or message
+///   fails to open on the device.
+/// - It is authenticated encryption with fresh randomness per call; the same plaintext twice
+///   gives different ciphertexts.
+/// - Failures are the opaque [`ProtectError::Seal`]; the pipeline then falls back to a route
+///   that carries a one-time link instead of content.
+///
+/// ```
+/// use rcsec::core::AlertId;
+/// use rcsec::keying::hpke;
+/// use rcsec::{HpkeDeviceEnvelope, MessageId, ProtectError, PushProtector};
+///
+/// let (device_sk, device_pk) = hpke::generate_key_pair()?;
+/// let (alert, message) = (AlertId::new("a1")?, MessageId::new("a1-alice-0")?);
+/// let protector: &dyn PushProtector = &HpkeDeviceEnvelope;
+/// let envelope = protector.protect(&device_pk, &alert, &message, b"db-7 password rotated")?;
+/// assert_ne!(protector.protect(&device_pk, &alert, &message, b"db-7 password rotated")?, envelope);
+///
+/// // What the phone does:
+/// assert_eq!(HpkeDeviceEnvelope::open(&device_sk, &alert, &message, &envelope)?,
+///            b"db-7 password rotated");
+/// let other = MessageId::new("a1-alice-1")?;
+/// assert_eq!(HpkeDeviceEnvelope::open(&device_sk, &alert, &other, &envelope),
+///            Err(ProtectError::Open));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait PushProtector: Send + Sync + fmt::Debug + 'static {
     /// A short name for audit events (`hpke_device_envelope`, later `mls`).
     fn name(&self) -> &str;

@@ -97,6 +97,66 @@ pub enum ProviderHealth {
 /// [`OutboundMessage::id`] is the idempotency key: the pipeline re-sends the same id after an
 /// ambiguous failure (a timeout after the provider accepted it), and an adapter must make sure
 /// the recipient still gets it once (pass it as RBM's `messageId`, keep a short-lived map, ...).
+///
+/// # Contract
+/// - **Carry what you are given, as given.** The body is already shaped for
+///   [`OutboundMessage::route`] by the policy (redacted text on `rcs_plain`, a template and a
+///   link on `sms_link`, ciphertext on `encrypted_push`). Never append, reformat into, or
+///   log the text; never send a message on a route not in [`routes`](Self::routes) — refuse
+///   it with [`SendError::Rejected`].
+/// - **Classify failures honestly.** [`SendError`] decides what happens next: `Transient` is
+///   retried with the same id and the next provider tried; `NotReachable` makes the policy
+///   choose a fallback route; `Rejected` gives up. When unsure whether the provider accepted
+///   the message, say `Transient`: idempotency makes the retry safe.
+/// - **Leak nothing.** Errors, `Debug` and logs carry no number and no message text (the
+///   number is an [`Msisdn`](rcsec_core::Msisdn) that masks itself; call `expose_e164` only
+///   to build the request).
+///
+/// `examples/embed` has an adapter posting to an HTTP endpoint; [`RecordingProvider`] is the
+/// in-memory one for tests.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
+/// use std::time::Duration;
+/// use rcsec::capability::Route;
+/// use rcsec::core::{AlertId, Msisdn, Redacted, Timestamp};
+/// use rcsec::{DeliveryId, MessageBody, MessageId, MessagingProvider, OutboundMessage, SendError};
+///
+/// /// An SMS gateway that de-duplicates on our id, as a real one does on its message id.
+/// #[derive(Debug, Default)]
+/// struct Sms { accepted: Mutex<HashMap<MessageId, DeliveryId>> }
+///
+/// #[rcsec::async_trait]
+/// impl MessagingProvider for Sms {
+///     fn name(&self) -> &str { "sms" }
+///     fn routes(&self) -> &[Route] { &[Route::SmsLink] }
+///     async fn send(&self, m: &OutboundMessage) -> Result<DeliveryId, SendError> {
+///         let MessageBody::Sms { text: _ } = &m.body else { return Err(SendError::Rejected) };
+///         let mut accepted = self.accepted.lock().map_err(|_| SendError::Transient)?;
+///         let next = DeliveryId::new(format!("sms-{}", accepted.len() + 1));
+///         Ok(accepted.entry(m.id.clone()).or_insert(next).clone())
+///     }
+/// }
+///
+/// let now = Timestamp::from_secs(1_800_000_000);
+/// let message = OutboundMessage {
+///     id: MessageId::new("a1-carol-0")?,
+///     alert: AlertId::new("a1")?,
+///     recipient: Msisdn::parse("+447700900103")?,
+///     route: Route::SmsLink,
+///     body: MessageBody::Sms { text: Redacted::new("sms", "Alert P1: https://l.example/x".into()) },
+///     created_at: now,
+///     expires_at: now.saturating_add(Duration::from_secs(3600)),
+/// };
+/// let sms = Sms::default();
+/// let first = sms.send(&message).await?;
+/// assert_eq!(sms.send(&message).await?, first); // a retry is the same delivery
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[async_trait]
 pub trait MessagingProvider: Send + Sync + fmt::Debug + 'static {
     /// A short stable name for audit events and metrics (`rbm`, `kannel`, `loopback`).

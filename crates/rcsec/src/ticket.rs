@@ -45,6 +45,35 @@ pub enum TicketError {
 }
 
 /// A ticket system (Jira, ServiceNow, an incident tracker).
+///
+/// # Contract
+/// - `open` is idempotent per alert: a repeat (a re-fired alert, a retry after a timeout)
+///   returns the ticket already open for it, so one incident has one ticket.
+/// - Everything passed in is already safe for a system without end-to-end encryption: titles
+///   and notes are redacted by the pipeline, owners are names or masked numbers. An adapter
+///   adds nothing of its own from the alert.
+/// - Failures are [`TicketError`]s whose sources carry no ticket text.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// use rcsec::core::{AlertId, Severity};
+/// use rcsec::{MemoryTicketSink, TicketSink};
+///
+/// let tickets = MemoryTicketSink::new();
+/// let alert = AlertId::new("a1")?;
+/// let id = tickets.open(&alert, Severity::P1, "PostgresDown").await?;
+/// assert_eq!(tickets.open(&alert, Severity::P1, "PostgresDown").await?, id);
+///
+/// tickets.assign(&id, "Alice").await?;
+/// tickets.note(&id, "acknowledged by Alice over rcs_e2ee").await?;
+/// tickets.resolve(&id, "resolved at source").await?;
+/// let ticket = tickets.ticket(&alert).expect("opened");
+/// assert!(ticket.resolved);
+/// assert_eq!(ticket.owner.as_deref(), Some("Alice"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[async_trait]
 pub trait TicketSink: Send + Sync + fmt::Debug + 'static {
     /// Opens a ticket for `alert`; `title` is already redacted. Opening the same alert twice

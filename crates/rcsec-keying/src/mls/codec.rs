@@ -202,6 +202,23 @@ impl<'a> Reader<'a> {
 }
 
 /// Appends TLS-presentation-language encodings to a byte buffer.
+///
+/// Implemented for `Vec<u8>`; every method appends a complete encoding or returns an error
+/// (possibly after appending part of one: encode into a scratch buffer when that matters).
+/// Lengths are always written in their minimal varint form, which decoders require.
+///
+/// ```
+/// use rcsec_keying::mls::codec::{CodecError, WriteExt};
+///
+/// let mut out = Vec::new();
+/// out.put_varint(37)?;            // 1 byte
+/// out.put_varint(15_293)?;        // 2 bytes: 0x7b 0xbd (RFC 9000 §A.1)
+/// out.put_vector(b"rcs")?;        // length prefix, then the bytes
+/// out.put_optional::<u16>(None)?; // presence byte 0
+/// assert_eq!(out, [0x25, 0x7b, 0xbd, 0x03, b'r', b'c', b's', 0x00]);
+/// assert_eq!(out.put_varint(1 << 30), Err(CodecError::LengthOverLimit));
+/// # Ok::<(), CodecError>(())
+/// ```
 pub trait WriteExt {
     /// Appends a varint (1, 2 or 4 bytes, minimal).
     ///
@@ -269,6 +286,36 @@ impl WriteExt for Vec<u8> {
 }
 
 /// A structure with a TLS-presentation-language encoding.
+///
+/// An implementation writes its fields in declaration order with the [`WriteExt`] helpers
+/// and must be the exact inverse of its [`Decode`]: MLS signs and hashes these bytes, so
+/// two encodings of one value would be two different signatures.
+///
+/// ```
+/// use rcsec_keying::mls::codec::{CodecError, Decode, Encode, Reader, VarBytes, WriteExt};
+///
+/// /// `struct { uint16 epoch; opaque device_id<V>; } Enrolment;`
+/// #[derive(Debug, PartialEq)]
+/// struct Enrolment { epoch: u16, device_id: Vec<u8> }
+///
+/// impl Encode for Enrolment {
+///     fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+///         self.epoch.encode(out)?;
+///         out.put_vector(&self.device_id)
+///     }
+/// }
+/// impl Decode for Enrolment {
+///     fn decode(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+///         Ok(Self { epoch: u16::decode(r)?, device_id: VarBytes::decode(r)?.0 })
+///     }
+/// }
+///
+/// let e = Enrolment { epoch: 7, device_id: b"phone-1".to_vec() };
+/// let bytes = e.to_bytes()?;
+/// assert_eq!(bytes[..3], [0x00, 0x07, 0x07]);
+/// assert_eq!(Enrolment::from_bytes(&bytes)?, e);
+/// # Ok::<(), CodecError>(())
+/// ```
 pub trait Encode {
     /// Appends the encoding to `out`.
     ///
@@ -288,6 +335,23 @@ pub trait Encode {
 }
 
 /// A structure that can be read from its TLS-presentation-language encoding.
+///
+/// Input is untrusted: an implementation reads through the bounds-checked [`Reader`], returns
+/// a [`CodecError`] (never panics) on anything malformed, and rejects values outside the
+/// field's range with [`CodecError::UnknownValue`] or [`CodecError::Invalid`] rather than
+/// mapping them to a default. [`Decode::from_bytes`] also refuses trailing bytes, so one
+/// encoding has one meaning.
+///
+/// ```
+/// use rcsec_keying::mls::codec::{CodecError, Decode, VarBytes};
+///
+/// assert_eq!(VarBytes::from_bytes(&[0x02, 0xaa, 0xbb])?, VarBytes(vec![0xaa, 0xbb]));
+/// assert_eq!(VarBytes::from_bytes(&[0x03, 0xaa]), Err(CodecError::Truncated));
+/// assert_eq!(VarBytes::from_bytes(&[0x01, 0xaa, 0xff]), Err(CodecError::TrailingBytes));
+/// assert_eq!(VarBytes::from_bytes(&[0x40, 0x01, 0xaa]), Err(CodecError::NonMinimalVarint));
+/// assert_eq!(u16::from_bytes(&[0x01, 0x02])?, 0x0102);
+/// # Ok::<(), CodecError>(())
+/// ```
 pub trait Decode: Sized {
     /// Reads one value from `r`, leaving what follows it.
     ///

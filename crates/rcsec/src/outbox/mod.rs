@@ -133,6 +133,46 @@ pub enum OutboxError {
 /// - An acknowledged call is durable: it survives a crash of the process right after it.
 ///
 /// `rcsec::outbox_tests!(constructor)` (feature `test-utils`) checks these.
+///
+/// Stored messages hold their content (the outbox is the copy that survives a crash), so the
+/// backend is as sensitive as the messages: the SQL adapters keep it in the same protected
+/// database as the other stores, and `status` reports reason codes, never content.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// use std::time::Duration;
+/// use rcsec::capability::Route;
+/// use rcsec::core::{AlertId, Msisdn, Redacted, Timestamp};
+/// use rcsec::{MemoryOutbox, MessageBody, MessageId, Outbox, OutboundMessage, OutboxState};
+///
+/// let now = Timestamp::from_secs(1_800_000_000);
+/// let message = OutboundMessage {
+///     id: MessageId::new("a1-carol-0")?,
+///     alert: AlertId::new("a1")?,
+///     recipient: Msisdn::parse("+447700900103")?,
+///     route: Route::SmsLink,
+///     body: MessageBody::Sms { text: Redacted::new("sms", "Alert P1: https://l.example/x".into()) },
+///     created_at: now,
+///     expires_at: now.saturating_add(Duration::from_secs(3600)),
+/// };
+/// let outbox = MemoryOutbox::new();
+/// assert!(outbox.enqueue(&message, now).await?);
+/// assert!(!outbox.enqueue(&message, now).await?); // idempotent on the id
+///
+/// // Two workers poll: the message is handed to one of them only.
+/// let lease = Duration::from_secs(30);
+/// let first = outbox.claim_due(now, lease, 10).await?;
+/// assert_eq!(first.len(), 1);
+/// assert!(outbox.claim_due(now, lease, 10).await?.is_empty());
+///
+/// outbox.mark_sent(&message.id, "sms", "sms-1", now).await?;
+/// let status = outbox.status(&message.id, now).await?.expect("known id");
+/// assert_eq!(status.state, OutboxState::Sent);
+/// assert_eq!(outbox.depth().await?, 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[async_trait]
 pub trait Outbox: Send + Sync + fmt::Debug + 'static {
     /// Stores `message` as pending, due at once. Returns `false` if the id was already stored.
