@@ -18,3 +18,14 @@ mod alertmanager;
 mod links;
 #[path = "api/ops.rs"]
 mod ops;
+
+#[path = "api/load.rs"]
+mod load;
+#[path = "api/real.rs"]
+mod real;
+#[path = "api/real_alertmanager.rs"]
+mod real_alertmanager;
+#[path = "api/real_chromium.rs"]
+mod real_chromium;
+#[path = "api/webdriver.rs"]
+mod webdriver;
