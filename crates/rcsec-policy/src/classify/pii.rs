@@ -219,6 +219,11 @@ fn digits_of(text: &str, g: &[Group]) -> ([u8; 32], usize) {
 /// phone-like tail of a longer number (`51 824 753 5564`) is not reported.
 fn classify_groups(text: &str, g: &[Group], plus: bool, whole_run: bool) -> Option<Finding> {
     let total: usize = g.iter().map(|x| x.digits).sum();
+    // Every layout below needs eight digits (E.164 with its plus) or nine; most sub-sequences
+    // of an IP address or a version string stop here.
+    if total < if plus { 8 } else { 9 } {
+        return None;
+    }
     let (d, n) = digits_of(text, g);
     let digits = &d[..n];
     let span_start = if plus { g[0].start - 1 } else { g[0].start };
@@ -327,8 +332,11 @@ fn ssn_context(text: &str, start: usize) -> bool {
     let Some(before) = text.as_bytes().get(from..start) else {
         return false;
     };
-    let lower: Vec<u8> = before.iter().map(u8::to_ascii_lowercase).collect();
-    let has = |needle: &[u8]| lower.windows(needle.len()).any(|w| w == needle);
+    let has = |needle: &[u8]| {
+        before
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+    };
     has(b"ssn") || has(b"social security")
 }
 
@@ -616,8 +624,9 @@ fn local_part_start(text: &str, at: usize) -> Option<usize> {
 
 fn domain_end(text: &str, from: usize) -> Option<usize> {
     let rest = text.get(from..)?;
-    // (end offset, length in chars, has a letter) of each complete label.
-    let mut labels: Vec<(usize, usize, bool)> = Vec::new();
+    // The last complete label: (end offset, length in chars, has a letter), and how many.
+    let mut last: Option<(usize, usize, bool)> = None;
+    let mut labels = 0;
     let mut len = 0;
     let mut alpha = false;
     let mut end = from;
@@ -633,7 +642,8 @@ fn domain_end(text: &str, from: usize) -> Option<usize> {
             alpha |= c.is_alphabetic() || !c.is_ascii();
             end = from + idx + c.len_utf8();
         } else if c == '.' && len > 0 {
-            labels.push((end, len, alpha));
+            last = Some((end, len, alpha));
+            labels += 1;
             len = 0;
             alpha = false;
         } else {
@@ -641,10 +651,11 @@ fn domain_end(text: &str, from: usize) -> Option<usize> {
         }
     }
     if len > 0 {
-        labels.push((end, len, alpha));
+        last = Some((end, len, alpha));
+        labels += 1;
     }
-    let &(end, last_len, last_alpha) = labels.last()?;
-    (labels.len() >= 2 && last_len >= 2 && last_alpha).then_some(end)
+    let (end, last_len, last_alpha) = last?;
+    (labels >= 2 && last_len >= 2 && last_alpha).then_some(end)
 }
 
 #[cfg(test)]
