@@ -1,5 +1,13 @@
 //! RCS Business Messaging (RBM) for rcsec.
 //!
+//! - [`RbmProvider`]: the outbound side over the RBM REST API — capability checks
+//!   (`GET /v1/phones/{E.164}/capabilities`; 404 = not reachable over RBM), sends
+//!   (`POST /v1/phones/{E.164}/agentMessages?messageId=…`, our message id as RBM's idempotency
+//!   key; text ≤ 3072 characters; suggested replies with MAC-bound postbacks and an
+//!   `openUrlAction`, ≤ 4; `ttl` from the message's expiry) and revokes (`DELETE …/{messageId}`).
+//!   Errors map to the pipeline's: 404 → not reachable (fallback), 400/403 → rejected (the
+//!   policy shapes the content again or falls back), 409 → already accepted, 429 → rate
+//!   limited, 5xx and timeouts → transient. The OAuth bearer comes from a [`TokenSource`].
 //! - [`webhook`]: the inbound side — `X-Goog-Signature` verification before any parsing,
 //!   typed events (delivered, read, suggestion postbacks, TTL expiry, user text), postback
 //!   data bound to alert, message and recipient with a MAC, and de-duplication.
@@ -11,6 +19,13 @@
 
 #![forbid(unsafe_code)]
 
+mod content;
 #[doc(hidden)]
 pub mod fuzzing;
+mod provider;
+mod token;
 pub mod webhook;
+
+pub use content::{ContentError, MAX_SUGGESTIONS, MAX_TEXT_CHARS};
+pub use provider::{DEFAULT_BASE_URL, RbmConfig, RbmProvider, RevokeError, RevokeOutcome};
+pub use token::{BearerToken, StaticToken, TokenError, TokenSource};

@@ -3,5 +3,6 @@
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
 mod api {
+    mod provider;
     mod webhook;
 }
