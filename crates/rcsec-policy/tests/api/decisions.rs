@@ -305,3 +305,102 @@ fn policy_denying_everything_blocks_with_policy_blocked() {
     assert_eq!(d.indicator, Indicator::Red);
     assert_one_sentence(&d);
 }
+
+/// Every combination of channel facts the engine distinguishes.
+fn every_facts() -> Vec<ChannelFacts> {
+    let mut out = Vec::new();
+    for rcs_reachable in [false, true] {
+        for e2ee in [
+            E2eeState::Verified,
+            E2eeState::Unsupported,
+            E2eeState::DeviceMismatch,
+            E2eeState::Unknown,
+        ] {
+            for downgrade_detected in [false, true] {
+                for device_enrolled in [false, true] {
+                    for provider_outage in [false, true] {
+                        out.push(ChannelFacts {
+                            rcs_reachable,
+                            e2ee,
+                            downgrade_detected,
+                            device_enrolled,
+                            provider_outage,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn default_rules_hold_for_every_combination() {
+    // None, low (contact data) and high (a credential) sensitivity.
+    let texts = [PLAIN_TEXT, "db-7 down; owner ops@example.com", SECRET_TEXT];
+    let policy = Policy::default();
+    let mut routes = std::collections::BTreeSet::new();
+    for text in texts {
+        let c = classify(text);
+        for facts in every_facts() {
+            for severity in Severity::ALL {
+                let d = policy.decide(&DecisionInput::new(severity, &c, &facts));
+                let case = format!("{severity} {:?} {facts:?}: {d:?}", c.sensitivity);
+                routes.insert(d.route);
+                // Only routes the facts allow (Blocked always is).
+                assert!(facts.available(d.route), "{case}");
+                // P2/P3 are not incident pages: without an opt-in, nothing is sent.
+                if matches!(severity, Severity::P2 | Severity::P3) {
+                    assert_eq!(d.route, Route::Blocked, "{case}");
+                    assert_eq!(d.fallback_reason, Some(R::PolicyBlocked), "{case}");
+                    continue;
+                }
+                // p0-e2ee-only: P0 never over unencrypted RCS.
+                if severity == Severity::P0 {
+                    assert_ne!(d.route, Route::RcsPlain, "{case}");
+                }
+                // A detected downgrade closes the number: encrypted push or nothing.
+                if facts.downgrade_detected {
+                    assert!(
+                        matches!(d.route, Route::EncryptedPush | Route::Blocked),
+                        "{case}"
+                    );
+                    assert_eq!(d.indicator, Indicator::Red, "{case}");
+                }
+                // The best tier is used whenever the facts offer it.
+                if facts.available(Route::RcsE2ee) {
+                    assert_eq!(d.route, Route::RcsE2ee, "{case}");
+                }
+                match d.route {
+                    Route::RcsE2ee | Route::EncryptedPush => {
+                        assert_eq!(d.treatment, Treatment::Full, "{case}");
+                        assert!(d.actions.is_empty(), "{case}");
+                        assert_eq!(d.fallback_reason.is_none(), d.route == Route::RcsE2ee);
+                    }
+                    // Sensitive content over unencrypted RCS is redacted, behind a link.
+                    Route::RcsPlain => {
+                        assert_eq!(d.treatment, Treatment::Redacted, "{case}");
+                        let expected: &[Action] = if c.is_sensitive() {
+                            &[Action::Redact, Action::SecureLink]
+                        } else {
+                            &[]
+                        };
+                        assert_eq!(d.actions, expected, "{case}");
+                        assert!(d.fallback_reason.is_some(), "{case}");
+                    }
+                    // SMS: the template and the link, never text.
+                    Route::SmsLink => {
+                        assert_eq!(d.treatment, Treatment::LinkOnly, "{case}");
+                        assert_eq!(d.actions, [Action::SecureLink], "{case}");
+                    }
+                    Route::Blocked => {
+                        assert_eq!(d.actions, [Action::Block], "{case}");
+                        assert!(d.fallback_reason.is_some(), "{case}");
+                    }
+                }
+                assert_one_sentence(&d);
+            }
+        }
+    }
+    assert_eq!(routes.len(), 5, "every route was reached: {routes:?}");
+}

@@ -93,7 +93,36 @@ fn missing_required_keys() {
 
 #[test]
 fn validation_errors_are_located() {
-    let cases: [(&str, usize, usize, &str); 7] = [
+    let long = format!(
+        "version = 1\n[sms]\ntemplate = \"{}{{link}}\"\n",
+        "a".repeat(120)
+    );
+    let cases: [(&str, usize, usize, &str); 12] = [
+        (
+            "version = 1\n[consent]\nterms_version = \" \"\n",
+            3,
+            17,
+            "terms_version must not be empty",
+        ),
+        (
+            "version = 1\n[[rule]]\nname = \"a\"\ngroup = [\"sre\", \"\"]\neffect = \"deny\"\n",
+            4,
+            17,
+            "group names must not be empty",
+        ),
+        (
+            "version = 1\n[sms]\ntemplate = \"{severity} {severity} {link}\"\n",
+            3,
+            12,
+            "{severity} at most once",
+        ),
+        (long.as_str(), 3, 12, "at most 100 characters"),
+        (
+            "version = 1\n[sms]\ntemplate = \"alert\\n{link}\"\n",
+            3,
+            12,
+            "one line",
+        ),
         ("version = 2\n", 1, 11, "unsupported policy version"),
         (
             "version = 1\n[sms]\ntemplate = \"alert: {summary} {link}\"\n",
