@@ -123,3 +123,21 @@ fn tree_operations() {
 fn treekem() {
     assert_all_pass(vectors::run_treekem, "treekem.json", 11);
 }
+
+#[test]
+fn passive_client_welcome() {
+    assert_all_pass(
+        vectors::run_passive_client,
+        "passive-client-welcome.json",
+        8,
+    );
+}
+
+#[test]
+fn passive_client_handling_commit() {
+    assert_all_pass(
+        vectors::run_passive_client,
+        "passive-client-handling-commit.json",
+        13,
+    );
+}

@@ -58,6 +58,10 @@ const RUNNERS: &[(&str, Runner)] = &[
         rcsec_keying::mls::vectors::run_tree_operations,
     ),
     ("treekem", rcsec_keying::mls::vectors::run_treekem),
+    (
+        "passive-client",
+        rcsec_keying::mls::vectors::run_passive_client,
+    ),
     // RFC 9162 Merkle tree hashes, inclusion and consistency proofs (rcsec-audit).
     ("merkle", rcsec_audit::vectors::run_merkle),
 ];

@@ -36,6 +36,8 @@ fn every_mls_kind_passes_its_official_file() {
         ("tree-validation", "tree-validation.json", 14),
         ("tree-operations", "tree-operations.json", 5),
         ("treekem", "treekem.json", 11),
+        ("passive-client", "passive-client-welcome.json", 8),
+        ("passive-client", "passive-client-handling-commit.json", 13),
     ] {
         let out = vectors(kind, &shared(file));
         let stdout = String::from_utf8(out.stdout).unwrap();

@@ -66,6 +66,7 @@ pub mod key_package;
 pub mod key_schedule;
 pub mod psk;
 pub mod secret_tree;
+pub mod state;
 pub mod transcript;
 pub mod tree;
 pub mod tree_math;

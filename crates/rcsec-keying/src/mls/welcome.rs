@@ -8,8 +8,8 @@ use subtle::ConstantTimeEq;
 
 use super::codec::{CodecError, Decode, Encode, Reader, WriteExt};
 use super::crypto::{
-    AeadKey, CIPHER_SUITE, CryptoError, HpkeCiphertext, HpkeSecretKey, NK, NN, SignaturePublicKey,
-    SignatureSecretKey, decrypt_with_label, expand_with_label, hash_secret,
+    AeadKey, CIPHER_SUITE, CryptoError, HashSecret, HpkeCiphertext, HpkeSecretKey, NK, NN,
+    SignaturePublicKey, SignatureSecretKey, decrypt_with_label, expand_with_label, hash_secret,
 };
 use super::group_context::{Extension, GroupContext};
 use super::key_package::KeyPackage;
@@ -252,22 +252,24 @@ pub struct Joined {
 }
 
 impl Welcome {
-    /// Processes a Welcome as the owner of `key_package` (whose init private key is
-    /// `init_key`): decrypts the group secrets, derives the welcome key, decrypts and verifies
-    /// the GroupInfo (signature by `signer_key(group_info.signer)`), derives the epoch and
-    /// checks the confirmation tag in constant time.
+    /// Decrypts a Welcome as the owner of `key_package` (whose init private key is
+    /// `init_key`): finds the entry addressed to it, decrypts the group secrets, resolves the
+    /// PSKs they name through `psk`, derives the welcome key and decrypts the GroupInfo.
+    /// Nothing is verified beyond decryption: the caller checks the GroupInfo signature (it
+    /// needs the tree to know the signer's key) and the confirmation tag.
     ///
-    /// `psk` returns the value of each PSK the group secrets name.
+    /// Returns the group secrets, the PSK secret and the GroupInfo.
     ///
     /// # Errors
-    /// [`WelcomeError`], naming the first check that failed.
-    pub fn join(
+    /// [`WelcomeError::UnsupportedSuite`], [`WelcomeError::NotForUs`],
+    /// [`WelcomeError::UnknownPsk`], [`WelcomeError::Crypto`] (opaque decryption failure),
+    /// [`WelcomeError::Codec`].
+    pub fn decrypt(
         &self,
         key_package: &KeyPackage,
         init_key: &HpkeSecretKey,
         psk: impl Fn(&PreSharedKeyId) -> Option<Secret<Vec<u8>>>,
-        signer_key: impl FnOnce(LeafIndex) -> Option<SignaturePublicKey>,
-    ) -> Result<Joined, WelcomeError> {
+    ) -> Result<(GroupSecrets, HashSecret, GroupInfo), WelcomeError> {
         if self.cipher_suite != CIPHER_SUITE || key_package.cipher_suite != CIPHER_SUITE {
             return Err(WelcomeError::UnsupportedSuite);
         }
@@ -308,6 +310,26 @@ impl Welcome {
         if group_info.group_context.cipher_suite != CIPHER_SUITE {
             return Err(WelcomeError::UnsupportedSuite);
         }
+        Ok((group_secrets, psk_secret, group_info))
+    }
+
+    /// Processes a Welcome as the owner of `key_package` (whose init private key is
+    /// `init_key`): [`Welcome::decrypt`], then verifies the GroupInfo signature (by
+    /// `signer_key(group_info.signer)`), derives the epoch and checks the confirmation tag in
+    /// constant time.
+    ///
+    /// `psk` returns the value of each PSK the group secrets name.
+    ///
+    /// # Errors
+    /// [`WelcomeError`], naming the first check that failed.
+    pub fn join(
+        &self,
+        key_package: &KeyPackage,
+        init_key: &HpkeSecretKey,
+        psk: impl Fn(&PreSharedKeyId) -> Option<Secret<Vec<u8>>>,
+        signer_key: impl FnOnce(LeafIndex) -> Option<SignaturePublicKey>,
+    ) -> Result<Joined, WelcomeError> {
+        let (group_secrets, psk_secret, group_info) = self.decrypt(key_package, init_key, psk)?;
         let key = signer_key(group_info.signer).ok_or(WelcomeError::UnknownSigner)?;
         group_info
             .verify(&key)

@@ -9,6 +9,7 @@
 mod basics;
 mod framing;
 mod messages;
+mod passive;
 mod schedule;
 mod tree;
 mod treekem;
@@ -23,6 +24,7 @@ use super::crypto::CIPHER_SUITE;
 pub use basics::{run_crypto_basics, run_deserialization, run_tree_math};
 pub use framing::{run_message_protection, run_transcript_hashes, run_welcome};
 pub use messages::run_messages;
+pub use passive::run_passive_client;
 pub use schedule::{run_key_schedule, run_psk_secret, run_secret_tree};
 pub use tree::{run_tree_operations, run_tree_validation};
 pub use treekem::run_treekem;
