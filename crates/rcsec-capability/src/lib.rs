@@ -18,6 +18,8 @@
 //! - **Pins** ([`PinStore`]): a recipient once seen with verified E2EE is pinned; anything
 //!   weaker later is a [`DowngradeDetected`] in the resolution, until an admin
 //!   [unpins](Resolver::unpin) with a name and a reason.
+//! - **Number keys** ([`NumberKeyer`]): the keyed hash every store uses instead of a phone
+//!   number (pins, cached capabilities), so a database dump does not list who is on call.
 //! - **Routes** ([`candidate_routes`]): the ordered tiers the policy chooses from.
 //! - **Metrics** ([`CapabilityMetrics`]): query latency, E2EE ratio, fallbacks, downgrades.
 //!
@@ -76,6 +78,7 @@ mod error;
 pub mod fuzzing;
 mod health;
 mod hints;
+mod keyer;
 mod metrics;
 mod pin;
 mod provider;
@@ -91,6 +94,7 @@ pub use error::{
 };
 pub use health::{BreakerConfig, BreakerState, CircuitBreaker, Permit};
 pub use hints::{Carrier, ClientHints, ClientVersion, Region};
+pub use keyer::NumberKeyer;
 pub use metrics::{CapabilityMetrics, CountingMetrics, FallbackReason, NoopMetrics};
 pub use pin::{
     DowngradeDetected, MemoryPinStore, Pin, PinState, PinStore, UnpinRecord, UnpinRequest,

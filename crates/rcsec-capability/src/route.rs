@@ -1,42 +1,13 @@
 //! Route tiers: the ways an alert could travel to one recipient, best first.
+//!
+//! This is the capability layer's view of what is *possible*; the policy decides what is
+//! *allowed* for a given severity and sensitivity. Both speak the one [`Route`] type.
 
 use crate::capability::{Capability, E2ee, Reach};
 
-/// A delivery route, ordered best first (`RcsE2ee < EncryptedPush < ... < Blocked` by `Ord`).
-///
-/// This is the capability layer's view of what is *possible*; the policy decides what is
-/// *allowed* for a given severity and sensitivity, in its own vocabulary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Route {
-    /// RCS with end-to-end encryption affirmed by the provider or the recipient's client.
-    RcsE2ee,
-    /// App-level encryption (HPKE/MLS) to the recipient's enrolled device over push.
-    EncryptedPush,
-    /// RCS without affirmed end-to-end encryption: redacted text, links for anything sensitive.
-    RcsPlain,
-    /// SMS carrying nothing but a one-time link.
-    SmsLink,
-    /// Nothing can be sent.
-    Blocked,
-}
-
-impl Route {
-    /// A stable snake-case name for logs, metrics and audit events.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::RcsE2ee => "rcs_e2ee",
-            Self::EncryptedPush => "encrypted_push",
-            Self::RcsPlain => "rcs_plain",
-            Self::SmsLink => "sms_link",
-            Self::Blocked => "blocked",
-        }
-    }
-
-    /// Whether content on this route is readable only by the recipient's devices.
-    pub fn is_end_to_end(self) -> bool {
-        matches!(self, Self::RcsE2ee | Self::EncryptedPush)
-    }
-}
+/// The route vocabulary shared by the whole workspace (defined in `rcsec-core`, re-exported here
+/// so `rcsec_capability::Route` keeps working).
+pub use rcsec_core::Route;
 
 /// The routes that could reach the recipient, best first, always ending with
 /// [`Route::Blocked`] so a policy walking the list fails closed.

@@ -20,7 +20,8 @@
 //! Overrides ("send anyway") live in [`danger`]; consent and residency in [`consent`] and
 //! [`Residency`].
 //!
-//! The route vocabulary ([`Route`], [`FallbackReason`]) is owned here; the pipeline maps what
+//! [`Route`] is the workspace-wide type from `rcsec-core` (re-exported here); the fallback
+//! vocabulary ([`FallbackReason`]) is owned here, and the pipeline maps what
 //! `rcsec-capability` observes into [`ChannelFacts`].
 //!
 //! ```

@@ -1,62 +1,16 @@
 //! The decision vocabulary: route tiers, why a better tier was not used, and the facts about a
 //! recipient's channels that the decision is made from.
 //!
-//! The policy crate owns these names. `rcsec-capability` observes the channels; the pipeline
-//! maps its `Capability` into [`ChannelFacts`], so this crate stays independent of how the
-//! facts are learned.
+//! [`Route`] itself lives in `rcsec-core` so the capability layer, this policy and the pipeline
+//! share one type. `rcsec-capability` observes the channels; the pipeline maps its
+//! `Capability` into [`ChannelFacts`], so this crate stays independent of how the facts are
+//! learned.
 
 use std::fmt;
 
-/// How a message travels, best first. `Ord` follows that order: `RcsE2ee < Blocked`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Route {
-    /// RCS with verified end-to-end encryption: the full alert.
-    RcsE2ee,
-    /// The rcsec app's own end-to-end encrypted push (MLS group of the recipient's devices).
-    EncryptedPush,
-    /// RCS without end-to-end encryption: redacted text, sensitive parts behind a link.
-    RcsPlain,
-    /// SMS: a fixed template and a one-time secure link, no alert text.
-    SmsLink,
-    /// Nothing is sent to this recipient.
-    Blocked,
-}
-
-impl Route {
-    /// Every route, best first.
-    pub const ALL: [Self; 5] = [
-        Self::RcsE2ee,
-        Self::EncryptedPush,
-        Self::RcsPlain,
-        Self::SmsLink,
-        Self::Blocked,
-    ];
-
-    /// The snake_case name used in policy files and audit events.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::RcsE2ee => "rcs_e2ee",
-            Self::EncryptedPush => "encrypted_push",
-            Self::RcsPlain => "rcs_plain",
-            Self::SmsLink => "sms_link",
-            Self::Blocked => "blocked",
-        }
-    }
-
-    /// Whether the route is end-to-end encrypted.
-    pub fn is_e2ee(self) -> bool {
-        matches!(self, Self::RcsE2ee | Self::EncryptedPush)
-    }
-}
-
-impl fmt::Display for Route {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// The route vocabulary shared by the whole workspace (defined in `rcsec-core`, re-exported here
+/// so `rcsec_policy::Route` keeps working).
+pub use rcsec_core::Route;
 
 /// Why the alert did not go over the best tier (`RcsE2ee`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

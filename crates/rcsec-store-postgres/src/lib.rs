@@ -55,6 +55,7 @@ pub use db::{PgDatabase, PgOptions};
 pub use error::{PgError, SqlState};
 pub use migrate::SCHEMA_VERSION;
 pub use outbox::PgOutbox;
-pub use pin::{NumberKeyer, PgPinStore};
+pub use pin::PgPinStore;
+pub use rcsec_capability::NumberKeyer;
 pub use sweep::{Swept, sweep_expired};
 pub use token::PgTokenStore;

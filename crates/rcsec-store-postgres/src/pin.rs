@@ -1,55 +1,13 @@
 //! [`PgPinStore`]: E2EE pins keyed by a keyed hash of the number, never the number.
 
 use async_trait::async_trait;
-use hmac::{Hmac, Mac as _};
-use rcsec_capability::{Pin, PinStore, Source, StoreError, UnpinRequest};
-use rcsec_core::{Msisdn, Secret};
-use sha2::Sha256;
+use rcsec_capability::{NumberKeyer, Pin, PinStore, Source, StoreError, UnpinRequest};
+use rcsec_core::Msisdn;
 use tokio_postgres::Row;
-use zeroize::Zeroize as _;
 
 use crate::convert::{to_ts, ts};
 use crate::db::PgDatabase;
 use crate::error::{OpContext as _, PgError};
-
-/// Turns a number into a 32-byte row key: HMAC-SHA256 of its E.164 form under a deployment
-/// secret. Unkeyed hashes of phone numbers are reversible by enumeration; keyed ones are not
-/// without the key.
-pub struct NumberKeyer {
-    mac: Hmac<Sha256>,
-}
-
-impl NumberKeyer {
-    /// A keyer under `key` (keep it with the other deployment secrets; changing it orphans
-    /// every stored pin).
-    pub fn new(key: &Secret<[u8; 32]>) -> Self {
-        let mut block = hmac::digest::Key::<Hmac<Sha256>>::default();
-        block[..32].copy_from_slice(key.expose_secret());
-        let mac = <Hmac<Sha256> as hmac::digest::KeyInit>::new(&block);
-        block.as_mut_slice().zeroize();
-        Self { mac }
-    }
-
-    /// The row key of `number`.
-    pub fn key(&self, number: &Msisdn) -> [u8; 32] {
-        let mac = self
-            .mac
-            .clone()
-            .chain_update(b"rcsec-store/v1/number-key")
-            .chain_update(number.expose_e164().as_bytes())
-            .finalize()
-            .into_bytes();
-        let mut out = [0u8; 32];
-        out.copy_from_slice(&mac);
-        out
-    }
-}
-
-impl std::fmt::Debug for NumberKeyer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NumberKeyer").finish_non_exhaustive()
-    }
-}
 
 /// Pins in PostgreSQL (tables `pins`, `pin_history`).
 ///
@@ -175,20 +133,5 @@ impl PinStore for PgPinStore {
             .await
             .op(OP)?;
         Ok(row.as_ref().map(pin_from_row).transpose()?)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_are_keyed_and_stable() {
-        let n = Msisdn::parse("+447700900123").unwrap_or_else(|_| unreachable!());
-        let a = NumberKeyer::new(&Secret::new([1; 32]));
-        let b = NumberKeyer::new(&Secret::new([2; 32]));
-        assert_eq!(a.key(&n), a.key(&n));
-        assert_ne!(a.key(&n), b.key(&n));
-        assert!(!hex::encode(a.key(&n)).contains("7700900123"));
     }
 }

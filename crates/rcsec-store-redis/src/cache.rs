@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::conn::RedisConnection;
 use crate::error::RedisError;
-use crate::keyer::NumberKeyer;
+use rcsec_capability::NumberKeyer;
 
 /// The shared capability cache.
 #[derive(Debug)]

@@ -34,7 +34,6 @@
 mod cache;
 mod conn;
 mod error;
-mod keyer;
 #[cfg(feature = "test-utils")]
 pub mod testing;
 mod token;
@@ -42,5 +41,5 @@ mod token;
 pub use cache::RedisCapabilityCache;
 pub use conn::RedisConnection;
 pub use error::RedisError;
-pub use keyer::NumberKeyer;
+pub use rcsec_capability::NumberKeyer;
 pub use token::RedisTokenStore;

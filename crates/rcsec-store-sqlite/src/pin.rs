@@ -6,12 +6,9 @@
 //! transaction, so concurrent callers in any process agree on the first pin.
 
 use async_trait::async_trait;
-use hmac::{Hmac, KeyInit as _, Mac as _};
-use rcsec_capability::{Pin, PinStore, Source, StoreError, UnpinRequest};
+use rcsec_capability::{NumberKeyer, Pin, PinStore, Source, StoreError, UnpinRequest};
 use rcsec_core::{Msisdn, Secret};
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
-use sha2::Sha256;
-use zeroize::Zeroize as _;
 
 use crate::convert::{from_ts, ts};
 use crate::{SqliteError, SqliteStore};
@@ -20,8 +17,7 @@ use crate::{SqliteError, SqliteStore};
 #[derive(Clone)]
 pub struct SqlitePinStore {
     store: SqliteStore,
-    /// Zeroized on drop.
-    key: Secret<[u8; 32]>,
+    keyer: NumberKeyer,
 }
 
 impl std::fmt::Debug for SqlitePinStore {
@@ -38,7 +34,7 @@ impl SqlitePinStore {
     pub fn new(store: SqliteStore, key: &Secret<[u8; 32]>) -> Self {
         Self {
             store,
-            key: key.clone(),
+            keyer: NumberKeyer::with_domain(key, PIN_DOMAIN),
         }
     }
 
@@ -50,20 +46,15 @@ impl SqlitePinStore {
         SqliteStore::open_temporary().map(|s| Self::new(s, &Secret::new([0x70; 32])))
     }
 
-    /// `HMAC-SHA256(key, label || E.164)`. The 32-byte key is zero-padded to the block size,
-    /// exactly what RFC 2104 does with a short key, so keying cannot fail.
-    fn number_key(&self, number: &Msisdn) -> Vec<u8> {
-        let mut block = hmac::digest::Key::<Hmac<Sha256>>::default();
-        block[..32].copy_from_slice(self.key.expose_secret());
-        let mac = <Hmac<Sha256>>::new(&block);
-        block.as_mut_slice().zeroize();
-        mac.chain_update(b"rcsec-store-sqlite/v1/pin-number")
-            .chain_update(number.expose_e164().as_bytes())
-            .finalize()
-            .into_bytes()
-            .to_vec()
+    /// `HMAC-SHA256(key, label || E.164)` ([`NumberKeyer`]).
+    fn number_key(&self, number: &Msisdn) -> [u8; 32] {
+        self.keyer.key(number)
     }
 }
+
+/// The domain label pins have always been keyed under in this store; changing it would
+/// orphan every pin in existing databases.
+const PIN_DOMAIN: &[u8] = b"rcsec-store-sqlite/v1/pin-number";
 
 const SOURCES: [Source; 3] = [
     Source::Provider,

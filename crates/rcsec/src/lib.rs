@@ -20,7 +20,7 @@
 //! - [`protect`]: the [`PushProtector`] seam for the encrypted-push route; today an HPKE
 //!   envelope to the recipient's enrolled device ([`HpkeDeviceEnvelope`]), to be replaced by
 //!   the MLS group session.
-//! - [`routes_map`]: the one mapping between the capability and policy vocabularies.
+//! - [`facts`]: the capability layer's observations as the policy's fail-closed facts.
 //! - [`responder`]: who gets paged.
 //!
 //! The crates the pipeline wires are re-exported as modules: [`audit`], [`capability`],
@@ -83,6 +83,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alert;
+pub mod facts;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod ingest;
@@ -92,7 +93,6 @@ pub mod outbox;
 pub mod protect;
 pub mod provider;
 pub mod responder;
-pub mod routes_map;
 pub mod ticket;
 
 /// The attribute the adapter traits are declared with, so an implementation needs no direct
@@ -117,5 +117,6 @@ pub use protect::{HpkeDeviceEnvelope, ProtectError, PushProtector};
 pub use provider::{
     DeliveryId, MessagingProvider, ProviderHealth, RecordingProvider, ScriptedFailure, SendError,
 };
+pub use rcsec_core::Route;
 pub use responder::Responder;
 pub use ticket::{MemoryTicketSink, TicketError, TicketId, TicketSink};

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use rcsec_capability::Route;
+use rcsec_core::Route;
 use rcsec_core::{AlertId, Msisdn, Redacted, Timestamp};
 
 /// The idempotency key of one outbound message.
@@ -227,7 +227,10 @@ impl OutboundMessage {
         }
         let recipient = Msisdn::parse(&stored.recipient)
             .map_err(|_| MessageDecodeError::Invalid("recipient"))?;
-        let route = route_from_str(&stored.route).ok_or(MessageDecodeError::Invalid("route"))?;
+        let route = stored
+            .route
+            .parse::<Route>()
+            .map_err(|_| MessageDecodeError::Invalid("route"))?;
         Ok(Self {
             id: stored.id,
             alert: stored.alert,
@@ -238,19 +241,6 @@ impl OutboundMessage {
             expires_at: stored.expires_at,
         })
     }
-}
-
-/// The inverse of [`Route::as_str`].
-pub fn route_from_str(s: &str) -> Option<Route> {
-    [
-        Route::RcsE2ee,
-        Route::EncryptedPush,
-        Route::RcsPlain,
-        Route::SmsLink,
-        Route::Blocked,
-    ]
-    .into_iter()
-    .find(|r| r.as_str() == s)
 }
 
 mod redacted_string {
@@ -346,6 +336,6 @@ mod tests {
         assert!(!rendered.contains("7700900"));
         assert!(!rendered.contains("disk full"));
         assert!(MessageId::new("x".repeat(65)).is_err());
-        assert_eq!(route_from_str("sms_link"), Some(Route::SmsLink));
+        assert_eq!("sms_link".parse::<Route>(), Ok(Route::SmsLink));
     }
 }

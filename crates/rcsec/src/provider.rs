@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rcsec_capability::Route;
+use rcsec_core::Route;
 
 use crate::message::{MessageId, OutboundMessage};
 

@@ -15,11 +15,11 @@ use sha2::{Digest, Sha256};
 use super::report::{Delivery, DeliveryStatus, IssuedLinkInfo, SentContent};
 use super::{Held, MessageMeta, Orchestrator, OrchestratorError};
 use crate::alert::Alert;
+use crate::facts;
 use crate::message::{ActionKind, MessageBody, MessageId, OutboundMessage};
 use crate::outbox::{Claim, OutboxState};
 use crate::provider::{ProviderHealth, SendError};
 use crate::responder::Responder;
-use crate::routes_map;
 
 /// The alert-wide inputs of a page, computed once per alert.
 #[derive(Debug, Clone)]
@@ -102,7 +102,7 @@ impl Orchestrator {
         let alert = &ctx.alert;
         let number = &responder.number;
         let resolution = self.resolver.resolve(number).await.ok();
-        let facts = routes_map::channel_facts(resolution.as_ref(), responder.device_key.is_some());
+        let facts = facts::channel_facts(resolution.as_ref(), responder.device_key.is_some());
         let mut input = DecisionInput::new(alert.severity, &ctx.classification, &facts);
         input.group = &responder.group;
         input.region = responder.region.as_ref();
@@ -182,11 +182,11 @@ impl Orchestrator {
             events.push(
                 e.alert(alert.id.clone())
                     .recipient(number)
-                    .outcome(routes_map::e2ee_label(resolution.as_ref()))
+                    .outcome(facts::e2ee_label(resolution.as_ref()))
                     .build()?,
             );
         }
-        let e2ee = Label::new(routes_map::e2ee_label(resolution.as_ref()))?;
+        let e2ee = Label::new(facts::e2ee_label(resolution.as_ref()))?;
         if decision.route == Route::Blocked {
             let reason = decision
                 .fallback_reason
@@ -319,7 +319,7 @@ impl Orchestrator {
             id: id.clone(),
             alert: alert.id.clone(),
             recipient: number.clone(),
-            route: routes_map::to_capability(route),
+            route,
             body,
             created_at: now,
             expires_at: now.saturating_add(self.config.message_ttl),

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rcsec_audit::EventKind;
+use rcsec_core::Route;
 use rcsec_policy::redact;
 
 use super::deliver::{Gates, PageCtx};
@@ -138,7 +139,7 @@ impl Orchestrator {
             }
             let msg_id = self.message_id(&id, &responder.number, "r")?;
             let body = match (route, responder.device_key.as_ref()) {
-                (rcsec_capability::Route::EncryptedPush, Some(device)) => MessageBody::Encrypted {
+                (Route::EncryptedPush, Some(device)) => MessageBody::Encrypted {
                     ciphertext: self.protector.protect(
                         device,
                         &id,
@@ -146,7 +147,7 @@ impl Orchestrator {
                         RESOLVED_TEXT.as_bytes(),
                     )?,
                 },
-                (rcsec_capability::Route::SmsLink, _) => MessageBody::Sms {
+                (Route::SmsLink, _) => MessageBody::Sms {
                     text: rcsec_core::Redacted::new("text", RESOLVED_TEXT.to_owned()),
                 },
                 _ => MessageBody::Text {
@@ -178,7 +179,7 @@ impl Orchestrator {
                 recipient: responder.number.clone(),
                 name: responder.name.clone(),
                 step: responder.step,
-                route: crate::routes_map::to_policy(route),
+                route,
                 fallback_reason: None,
                 indicator: if route.is_end_to_end() {
                     rcsec_policy::Indicator::Green

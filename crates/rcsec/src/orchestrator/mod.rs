@@ -110,7 +110,7 @@ pub(crate) struct AlertState {
     pub(crate) resolved: bool,
     pub(crate) ticket: Option<TicketId>,
     /// Responders paged, with the route used (for the resolution follow-up).
-    pub(crate) paged: Vec<(Responder, rcsec_capability::Route)>,
+    pub(crate) paged: Vec<(Responder, rcsec_core::Route)>,
     pub(crate) links: Vec<LinkId>,
 }
 

@@ -14,8 +14,8 @@ use rcsec_policy::{DecisionInput, Route};
 use super::deliver::Gates;
 use super::report::Delivery;
 use super::{Orchestrator, OrchestratorError};
+use crate::facts;
 use crate::responder::Responder;
-use crate::routes_map;
 
 impl Orchestrator {
     /// Sends the page for `alert` to `responder` over `route` although the policy chose
@@ -38,7 +38,7 @@ impl Orchestrator {
         let now = self.now();
         let number = &responder.number;
         let resolution = self.resolver.resolve(number).await.ok();
-        let facts = routes_map::channel_facts(resolution.as_ref(), responder.device_key.is_some());
+        let facts = facts::channel_facts(resolution.as_ref(), responder.device_key.is_some());
         let mut input = DecisionInput::new(ctx.alert.severity, &ctx.classification, &facts);
         input.group = &responder.group;
         input.region = responder.region.as_ref();

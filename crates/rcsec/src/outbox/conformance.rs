@@ -18,7 +18,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rcsec_capability::Route;
+use rcsec_core::Route;
 use rcsec_core::{AlertId, Msisdn, Redacted, Timestamp};
 use tokio::sync::Barrier;
 

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use rcsec::capability::Route as CapRoute;
 use rcsec::core::{Clock, Severity};
 use rcsec::outbox::{Outbox, OutboxState};
 use rcsec::policy::Route;
@@ -12,11 +11,11 @@ use rcsec_provider_loopback::LoopbackFailure;
 
 use crate::harness::*;
 
-const ALL: [CapRoute; 4] = [
-    CapRoute::RcsE2ee,
-    CapRoute::EncryptedPush,
-    CapRoute::RcsPlain,
-    CapRoute::SmsLink,
+const ALL: [Route; 4] = [
+    Route::RcsE2ee,
+    Route::EncryptedPush,
+    Route::RcsPlain,
+    Route::SmsLink,
 ];
 
 #[test]

@@ -1,33 +1,12 @@
-//! The one place where the capability layer's vocabulary meets the policy's.
+//! What the policy decides from: the capability layer's [`Resolution`] as policy
+//! [`ChannelFacts`].
 //!
-//! `rcsec-capability` and `rcsec-policy` each own a `Route` (same five variants) and a notion
-//! of fallback reasons. Until they are unified, everything the pipeline passes between them
-//! goes through the functions here, so the mapping is written, reviewed and tested once.
+//! Both layers share one `Route` type (`rcsec_core::Route`); what still needs translating is
+//! *observation* (reach, E2EE state, pins, downgrades) into the policy's fail-closed facts, and
+//! that happens here, once.
 
-use rcsec_capability::{E2ee, PinState, Reach, Resolution, Route as CapRoute};
-use rcsec_policy::{ChannelFacts, E2eeState, Route as PolicyRoute};
-
-/// The policy's route as the capability layer (and the outbox, and providers) name it.
-pub fn to_capability(route: PolicyRoute) -> CapRoute {
-    match route {
-        PolicyRoute::RcsE2ee => CapRoute::RcsE2ee,
-        PolicyRoute::EncryptedPush => CapRoute::EncryptedPush,
-        PolicyRoute::RcsPlain => CapRoute::RcsPlain,
-        PolicyRoute::SmsLink => CapRoute::SmsLink,
-        PolicyRoute::Blocked => CapRoute::Blocked,
-    }
-}
-
-/// The capability layer's route in the policy's vocabulary.
-pub fn to_policy(route: CapRoute) -> PolicyRoute {
-    match route {
-        CapRoute::RcsE2ee => PolicyRoute::RcsE2ee,
-        CapRoute::EncryptedPush => PolicyRoute::EncryptedPush,
-        CapRoute::RcsPlain => PolicyRoute::RcsPlain,
-        CapRoute::SmsLink => PolicyRoute::SmsLink,
-        CapRoute::Blocked => PolicyRoute::Blocked,
-    }
-}
+use rcsec_capability::{E2ee, PinState, Reach, Resolution};
+use rcsec_policy::{ChannelFacts, E2eeState};
 
 /// What the policy decides from, given a resolution (or `None` when every capability provider
 /// failed) and whether the recipient has a device enrolled for encrypted push.
@@ -70,15 +49,6 @@ pub fn e2ee_label(resolution: Option<&Resolution>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn routes_round_trip_by_name() {
-        for route in PolicyRoute::ALL {
-            let cap = to_capability(route);
-            assert_eq!(cap.as_str(), route.as_str());
-            assert_eq!(to_policy(cap), route);
-        }
-    }
 
     #[test]
     fn no_resolution_is_an_outage() {
