@@ -13,7 +13,10 @@
 //! # Security
 //! Epoch secrets, path keys and the init secret are zeroized on drop and absent from `Debug`.
 
+mod create;
 mod proposals;
+
+pub use create::CommitOutput;
 
 use std::collections::VecDeque;
 use std::fmt;

@@ -175,6 +175,19 @@ impl LeafSourceKind {
 }
 
 impl KeyPackage {
+    /// Signs the package with `SignWithLabel(., "KeyPackageTBS", KeyPackageTBS)`; the leaf
+    /// must already be signed (it is part of what this signature covers).
+    ///
+    /// # Errors
+    /// [`LeafError::Codec`] for oversized fields.
+    pub fn sign(&mut self, signer: &SignatureSecretKey) -> Result<(), LeafError> {
+        self.signature = signer
+            .sign_with_label("KeyPackageTBS", &self.to_be_signed()?)
+            .map_err(|_| LeafError::BadSignature)?
+            .to_vec();
+        Ok(())
+    }
+
     /// Validates a KeyPackage before adding its owner (§10.1): version and suite, the
     /// package signature under the leaf's signature key, the leaf itself (KeyPackage source,
     /// lifetime when `now` is given), and an init key distinct from the leaf's key.
