@@ -65,7 +65,7 @@ pub use event::{
     AuditEvent, EventBuilder, EventError, EventKind, Fallback, FallbackAction, Label, PendingEvent,
     UserAction,
 };
-pub use merkle::Hash;
+pub use merkle::{FrontierError, Hash};
 pub use pseudonym::{AuditKey, KeyError, MessageHash, Pseudonym, Pseudonymizer};
 pub use sink::{AuditSink, JsonlAuditSink, JsonlOptions, MemoryAuditSink, SinkError};
 pub use verify::{Verified, Verifier, VerifyError, VerifyFailure};

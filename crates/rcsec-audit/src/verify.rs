@@ -82,7 +82,7 @@ pub struct Verified {
     /// The head of the verified log.
     pub head: Head,
     /// The running state, for a writer to continue from.
-    pub(crate) state: ChainState,
+    pub state: ChainState,
     /// Checkpoint lines verified.
     pub checkpoints: u64,
     /// The last checkpoint in the log, to keep for verifying the next run against.

@@ -22,7 +22,10 @@ pub struct CheckpointConfig {
 }
 
 /// Turns pending events into log lines. Holds no I/O; sinks write what it produces.
-#[derive(Debug)]
+///
+/// A sink whose storage other processes also append to (a database) keeps one writer as a
+/// cache, and before each append brings it up to the stored log with [`LogWriter::adopt`].
+#[derive(Debug, Clone)]
 pub struct LogWriter {
     state: ChainState,
     checkpoints: Option<CheckpointConfig>,
@@ -57,6 +60,12 @@ impl LogWriter {
         self.state.head()
     }
 
+    /// The running chain and Merkle state (store its parts to resume with
+    /// [`ChainState::from_parts`]).
+    pub fn state(&self) -> &ChainState {
+        &self.state
+    }
+
     /// Number of events so far.
     pub fn size(&self) -> u64 {
         self.state.size()
@@ -65,6 +74,23 @@ impl LogWriter {
     /// The most recent checkpoint written or found.
     pub fn last_checkpoint(&self) -> Option<&Checkpoint> {
         self.last_checkpoint.as_ref()
+    }
+
+    /// Continues from `state`, a longer prefix of the same log that another writer stored,
+    /// and from `checkpoint`, the newest checkpoint stored with it, if newer than the last one
+    /// this writer knows (it restarts the checkpoint timer and count).
+    ///
+    /// The caller has checked that `state` extends this writer's state (by verifying the
+    /// stored events after it); a shorter state is ignored.
+    pub fn adopt(&mut self, state: ChainState, checkpoint: Option<Checkpoint>) {
+        if state.size() >= self.state.size() {
+            self.state = state;
+        }
+        let known = self.last_checkpoint.as_ref().map_or(0, Checkpoint::size);
+        if let Some(cp) = checkpoint.filter(|cp| cp.size() > known) {
+            self.timer_start = cp.time();
+            self.last_checkpoint = Some(cp);
+        }
     }
 
     /// Numbers `pending`, appends its line plus `\n` to `out`, and returns the event.

@@ -14,8 +14,16 @@
 //! (recomputing their chain hashes): a tail changed behind its back is refused as
 //! [`SinkError::Corrupt`], never extended.
 //!
-//! Checkpoint signing is not supported by this sink yet ([`AuditSink::latest_checkpoint`]
-//! is `None`); sign heads externally if needed.
+//! # Signed checkpoints
+//! [`SqliteAuditSink::with_checkpoints`] signs a checkpoint as the
+//! [`CheckpointPolicy`](rcsec_audit::CheckpointPolicy) says (every N events or T seconds, at
+//! a batch boundary), in the same transaction as the batch, into `audit_checkpoints` with the
+//! Merkle frontier at its size. [`read_all_lines`] puts each checkpoint line right after the
+//! event it covers, as a JSON-lines log holds it, so a verifier checks the signatures too.
+//! Such a sink opens in time proportional to the events after the latest checkpoint: it
+//! checks that checkpoint's signature against its own key and resumes from the stored
+//! frontier (whose root must be the signed one), then verifies only the rows after it. A sink
+//! without a signer cannot trust a stored checkpoint, so it verifies every row on open.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -23,8 +31,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use async_trait::async_trait;
 use rcsec_audit::line::{LineError, LogLine, decode_line, encode_event};
 use rcsec_audit::{
-    AuditEvent, AuditSink, ChainState, Hash, Head, LogWriter, PendingEvent, SinkError, VerifyError,
-    VerifyFailure,
+    AuditEvent, AuditSink, ChainState, Checkpoint, CheckpointConfig, Hash, Head, LogWriter,
+    PendingEvent, SinkError, VerifyError, VerifyFailure,
 };
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 
@@ -44,28 +52,48 @@ pub struct SqliteAuditSink {
     cache: Arc<Mutex<Tail>>,
 }
 
-/// The running chain state and the exact last line it ends on.
-#[derive(Debug, Clone, Default)]
+/// The running log writer (chain, frontier, checkpoint timer) and the exact last line it
+/// ends on.
+#[derive(Debug, Clone)]
 struct Tail {
-    state: ChainState,
+    writer: LogWriter,
     last_line: Vec<u8>,
 }
 
 impl SqliteAuditSink {
-    /// Opens the log in `store`, verifying every stored line (chain hashes, sequence, canonical
-    /// form) and resuming the chain and Merkle tree where it ends.
+    /// Opens the log in `store` without checkpoint signing, verifying every stored line (chain
+    /// hashes, sequence, canonical form) and resuming the chain and Merkle tree where it ends.
     ///
-    /// Blocking and O(log length): call it at startup or from `spawn_blocking`.
+    /// Blocking and linear in the log's length: call it at startup or from `spawn_blocking`.
     ///
     /// # Errors
     /// [`SinkError::Corrupt`] when the stored log fails verification; [`SinkError::Backend`]
     /// with a [`SqliteError`] source when the database fails.
     pub fn open(store: SqliteStore) -> Result<Self, SinkError> {
-        let mut tail = Tail::default();
-        store
+        Self::open_with(store, None)
+    }
+
+    /// Opens the log in `store`, signing checkpoints as `config` says (see the module docs):
+    /// resumes from the latest stored checkpoint, which must be signed by `config`'s key, and
+    /// verifies only the rows after it.
+    ///
+    /// Blocking: call it at startup or from `spawn_blocking`.
+    ///
+    /// # Errors
+    /// As [`SqliteAuditSink::open`]; also [`SinkError::Corrupt`] when the latest checkpoint
+    /// is not signed by this key or its stored frontier does not match it.
+    pub fn with_checkpoints(
+        store: SqliteStore,
+        config: CheckpointConfig,
+    ) -> Result<Self, SinkError> {
+        Self::open_with(store, Some(config))
+    }
+
+    fn open_with(store: SqliteStore, config: Option<CheckpointConfig>) -> Result<Self, SinkError> {
+        let tail = store
             .blocking(|conn| {
                 let tx = conn.transaction()?;
-                Ok(catch_up(&tx, &mut tail))
+                Ok(load(&tx, config))
             })?
             .map_err(Caught::into_sink)?;
         Ok(Self {
@@ -86,10 +114,65 @@ impl SqliteAuditSink {
     }
 }
 
+/// The tail at open: from the latest checkpoint when this sink can check its signature,
+/// otherwise from the empty log; then every row after it, verified.
+fn load(conn: &Connection, config: Option<CheckpointConfig>) -> Result<Tail, Caught> {
+    let pinned = config.as_ref().map(|c| c.signer.verifying_key());
+    let mut tail = Tail {
+        writer: LogWriter::new(ChainState::new(), config, None),
+        last_line: Vec::new(),
+    };
+    if let Some(key) = pinned
+        && let Some((cp, frontier)) = latest_checkpoint(conn)?
+    {
+        let at = cp.size();
+        let state = ChainState::resume(&cp, &key, &frontier).map_err(|f| corrupt(at, f))?;
+        let last: Vec<u8> = conn
+            .prepare_cached("SELECT line FROM audit_events WHERE seq = ?1")?
+            .query_row([sql_seq(at - 1)?], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| corrupt(at - 1, VerifyFailure::Truncated { size: at }))?;
+        if recorded_chain(&last) != Some(cp.chain()) {
+            return Err(corrupt(at - 1, VerifyFailure::RootMismatch));
+        }
+        tail.writer.adopt(state, Some(cp));
+        tail.last_line = last;
+    }
+    catch_up(conn, &mut tail)?;
+    Ok(tail)
+}
+
+/// The newest stored checkpoint and the frontier stored with it.
+fn latest_checkpoint(conn: &Connection) -> Result<Option<(Checkpoint, Vec<u8>)>, Caught> {
+    let row: Option<(i64, Vec<u8>, Vec<u8>)> = conn
+        .prepare_cached(
+            "SELECT size, line, frontier FROM audit_checkpoints ORDER BY size DESC LIMIT 1",
+        )?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((size, line, frontier)) = row else {
+        return Ok(None);
+    };
+    let size = u64::try_from(size).unwrap_or(0);
+    let cp = std::str::from_utf8(&line)
+        .ok()
+        .and_then(|text| Checkpoint::from_line(text).ok())
+        .filter(|cp| cp.size() == size && size > 0)
+        .ok_or_else(|| {
+            corrupt(
+                size,
+                VerifyFailure::Malformed(LineError::InvalidField {
+                    field: "checkpoint",
+                }),
+            )
+        })?;
+    Ok(Some((cp, frontier)))
+}
+
 /// Keeps the newest state seen; appends and readers may finish in any order.
 fn remember(cache: &Mutex<Tail>, tail: Tail) {
     let mut cached = cache.lock().unwrap_or_else(PoisonError::into_inner);
-    if tail.state.size() > cached.state.size() {
+    if tail.writer.size() > cached.writer.size() {
         *cached = tail;
     }
 }
@@ -164,7 +247,7 @@ fn absorb_line(state: &mut ChainState, line: &[u8]) -> Result<AuditEvent, Caught
 /// Earlier rows are verified in full by [`SqliteAuditSink::open`] and by verifiers; an append
 /// never extends a tail that changed.
 fn catch_up(conn: &Connection, tail: &mut Tail) -> Result<(), Caught> {
-    let size = tail.state.size();
+    let size = tail.writer.size();
     let db_size: u64 = {
         let max: Option<i64> =
             conn.query_row("SELECT max(seq) FROM audit_events", [], |r| r.get(0))?;
@@ -193,12 +276,13 @@ fn catch_up(conn: &Connection, tail: &mut Tail) -> Result<(), Caught> {
     if db_size == size {
         return Ok(());
     }
+    let mut state = tail.writer.state().clone();
     let mut stmt =
         conn.prepare_cached("SELECT seq, line FROM audit_events WHERE seq >= ?1 ORDER BY seq")?;
     let mut rows = stmt.query([sql_seq(size)?])?;
     while let Some(row) = rows.next()? {
         let seq: i64 = row.get(0)?;
-        let index = tail.state.size();
+        let index = state.size();
         if u64::try_from(seq).ok() != Some(index) {
             return Err(corrupt(
                 index,
@@ -206,10 +290,23 @@ fn catch_up(conn: &Connection, tail: &mut Tail) -> Result<(), Caught> {
             ));
         }
         let line: Vec<u8> = row.get(1)?;
-        absorb_line(&mut tail.state, &line)?;
+        absorb_line(&mut state, &line)?;
         tail.last_line = line;
     }
+    // Other writers may have signed checkpoints meanwhile: keep the timer and count in step.
+    let newest = if tail.writer.last_checkpoint().is_some() || has_checkpoints(conn)? {
+        latest_checkpoint(conn)?.map(|(cp, _)| cp)
+    } else {
+        None
+    };
+    tail.writer.adopt(state, newest);
     Ok(())
+}
+
+fn has_checkpoints(conn: &Connection) -> Result<bool, Caught> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM audit_checkpoints LIMIT 1")?
+        .exists([])?)
 }
 
 fn sql_seq(seq: u64) -> Result<i64, SqliteError> {
@@ -234,24 +331,33 @@ fn append(
     let mut tail = cached(cache);
     catch_up(&tx, &mut tail)?;
     if !batch.is_empty() {
-        let mut writer = LogWriter::new(tail.state.clone(), None, None);
         let mut buf = Vec::with_capacity(512);
         let mut insert =
             tx.prepare_cached("INSERT INTO audit_events (seq, line) VALUES (?1, ?2)")?;
         for pending in batch {
             buf.clear();
-            let event = writer.append(pending, &mut buf);
+            let event = tail.writer.append(pending, &mut buf);
             let line = buf.strip_suffix(b"\n").ok_or(SqliteError::Internal)?;
-            let chain = recorded_chain(line).ok_or(SqliteError::Internal)?;
             insert.execute(params![sql_seq(event.sequence())?, line])?;
-            tail.state.push_chain(chain);
         }
         drop(insert);
-        tx.commit()?;
         buf.pop();
         tail.last_line = buf;
+        let mut line = Vec::new();
+        if let Some(cp) = tail.writer.checkpoint_if_due(&mut line) {
+            line.pop();
+            tx.prepare_cached(
+                "INSERT INTO audit_checkpoints (size, line, frontier) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![
+                sql_seq(cp.size())?,
+                line,
+                tail.writer.state().frontier_bytes()
+            ])?;
+        }
+        tx.commit()?;
     }
-    let head = tail.state.head();
+    let head = tail.writer.head();
     remember(cache, tail);
     Ok(head)
 }
@@ -261,7 +367,7 @@ fn head(conn: &mut Connection, cache: &Mutex<Tail>) -> Result<Head, Caught> {
     let tx = conn.transaction()?;
     catch_up(&tx, &mut tail)?;
     drop(tx);
-    let head = tail.state.head();
+    let head = tail.writer.head();
     remember(cache, tail);
     Ok(head)
 }
@@ -331,6 +437,15 @@ impl AuditSink for SqliteAuditSink {
             .await?
             .map_err(Caught::into_sink)
     }
+
+    async fn latest_checkpoint(&self) -> Result<Option<Checkpoint>, SinkError> {
+        let cache = Arc::clone(&self.cache);
+        self.store
+            .read(move |conn| Ok(head(conn, &cache)))
+            .await?
+            .map_err(Caught::into_sink)?;
+        Ok(cached(&self.cache).writer.last_checkpoint().cloned())
+    }
 }
 
 /// Whether `path` starts with the SQLite file header (`SQLite format 3\0`).
@@ -368,15 +483,35 @@ pub fn read_all_lines(path: impl AsRef<Path>) -> Result<Vec<u8>, SqliteError> {
     let store = SqliteStore::open_with(path, options)?;
     store.blocking(|conn| {
         let tx = conn.transaction()?;
-        let mut out = Vec::new();
+        let mut checkpoints: Vec<(i64, Vec<u8>)> = Vec::new();
         {
-            let mut stmt = tx.prepare("SELECT line FROM audit_events ORDER BY seq")?;
+            let mut stmt = tx.prepare("SELECT size, line FROM audit_checkpoints ORDER BY size")?;
             let mut rows = stmt.query([])?;
             while let Some(row) = rows.next()? {
-                out.extend_from_slice(&row.get::<_, Vec<u8>>(0)?);
+                checkpoints.push((row.get(0)?, row.get(1)?));
+            }
+        }
+        // A checkpoint line follows the event it covers (size - 1), or leads an empty log.
+        let mut pending = checkpoints.into_iter().peekable();
+        let mut out = Vec::new();
+        let mut emit_upto = |out: &mut Vec<u8>, size: i64| {
+            while let Some((_, line)) = pending.next_if(|(s, _)| *s <= size) {
+                out.extend_from_slice(&line);
+                out.push(b'\n');
+            }
+        };
+        {
+            let mut stmt = tx.prepare("SELECT seq, line FROM audit_events ORDER BY seq")?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let seq: i64 = row.get(0)?;
+                emit_upto(&mut out, seq);
+                out.extend_from_slice(&row.get::<_, Vec<u8>>(1)?);
                 out.push(b'\n');
             }
         }
+        // Checkpoints past the last event are out of place; the verifier says so.
+        emit_upto(&mut out, i64::MAX);
         Ok(out)
     })
 }

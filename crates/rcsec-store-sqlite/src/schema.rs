@@ -78,6 +78,18 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX outbox_due ON outbox (state, next_attempt_at, seq);
     ",
+    // 2: signed audit checkpoints, each with the Merkle frontier at its size (to resume from).
+    "
+    CREATE TABLE audit_checkpoints (
+        size INTEGER PRIMARY KEY NOT NULL CHECK (size > 0),
+        line BLOB NOT NULL,
+        frontier BLOB NOT NULL CHECK (length(frontier) % 32 = 0)
+    ) STRICT;
+    CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+        BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+    CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+        BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+    ",
 ];
 
 /// Brings the database to [`SCHEMA_VERSION`].

@@ -125,6 +125,14 @@ pub enum EventKind {
     PolicyBlocked,
     /// The ticket was updated.
     TicketUpdated,
+    /// A send failed for good (every route and retry exhausted); `reason` says why.
+    Failed,
+    /// Something timed out unused: a message's delivery window or a link's lifetime.
+    Expired,
+    /// A send was deferred, not dropped (quiet hours, a rate limit); `reason` says why.
+    Held,
+    /// A link was revoked before use (alert resolved, operator action); `link` names it.
+    LinkRevoked,
 }
 
 impl EventKind {
@@ -144,6 +152,10 @@ impl EventKind {
             Self::KeyRotated => "key_rotated",
             Self::PolicyBlocked => "policy_blocked",
             Self::TicketUpdated => "ticket_updated",
+            Self::Failed => "failed",
+            Self::Expired => "expired",
+            Self::Held => "held",
+            Self::LinkRevoked => "link_revoked",
         }
     }
 }
@@ -224,7 +236,12 @@ impl AuditEvent {
         let kind = self.kind.name();
         let missing = |field| Err(EventError::MissingField { kind, field });
         match self.kind {
-            EventKind::LinkRejected if self.reason.is_none() => missing("reason"),
+            EventKind::LinkRejected | EventKind::Failed | EventKind::Held
+                if self.reason.is_none() =>
+            {
+                missing("reason")
+            }
+            EventKind::LinkRevoked if self.link.is_none() => missing("link"),
             EventKind::Override if self.actor.is_none() => missing("actor"),
             EventKind::Override if self.reason.is_none() => missing("reason"),
             _ => Ok(()),

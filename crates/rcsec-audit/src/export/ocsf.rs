@@ -5,12 +5,15 @@
 //! | `link_issued` | Web Resources Activity (6001) | Create (1) |
 //! | `link_redeemed` | Web Resource Access Activity (6004) | Access Grant (1) |
 //! | `link_rejected` | Web Resource Access Activity (6004) | Access Deny (2) |
+//! | `link_revoked` | Web Resources Activity (6001) | Delete (4) |
 //! | `message_sent` | API Activity (6003) | Create (1) |
+//! | `failed` | API Activity (6003) | Create (1), `status_id` Failure (2) |
 //! | `read` | API Activity (6003) | Read (2) |
-//! | `delivered`, `action`, `key_rotated`, `ticket_updated` | API Activity (6003) | Update (3) |
-//! | `fallback`, `override`, `downgrade_detected`, `policy_blocked` | API Activity (6003) | Other (99) |
+//! | `delivered`, `action`, `key_rotated`, `ticket_updated`, `expired` | API Activity (6003) | Update (3) |
+//! | `fallback`, `override`, `downgrade_detected`, `policy_blocked`, `held` | API Activity (6003) | Other (99) |
 //!
-//! `type_uid = class_uid * 100 + activity_id`; `time` is epoch milliseconds; the alert id is
+//! A `failed` event always reports `status_id` 2 (Failure), whatever its `outcome` says; for
+//! other kinds the `outcome` code decides. `type_uid = class_uid * 100 + activity_id`; `time` is epoch milliseconds; the alert id is
 //! `metadata.correlation_uid`; rcsec fields without an OCSF home go under `unmapped`.
 
 use serde_json::{Map, Value, json};
@@ -50,16 +53,19 @@ pub fn class_of(kind: &EventKind) -> OcsfClass {
         EventKind::LinkIssued => (WEB_RESOURCES, 1, "Create"),
         EventKind::LinkRedeemed => (ACCESS, 1, "Access Grant"),
         EventKind::LinkRejected => (ACCESS, 2, "Access Deny"),
-        EventKind::MessageSent => (API, 1, "Create"),
+        EventKind::LinkRevoked => (WEB_RESOURCES, 4, "Delete"),
+        EventKind::MessageSent | EventKind::Failed => (API, 1, "Create"),
         EventKind::Read => (API, 2, "Read"),
         EventKind::Delivered
         | EventKind::Action(_)
         | EventKind::KeyRotated
-        | EventKind::TicketUpdated => (API, 3, "Update"),
+        | EventKind::TicketUpdated
+        | EventKind::Expired => (API, 3, "Update"),
         EventKind::Fallback(_)
         | EventKind::Override
         | EventKind::DowngradeDetected
-        | EventKind::PolicyBlocked => (API, 99, "Other"),
+        | EventKind::PolicyBlocked
+        | EventKind::Held => (API, 99, "Other"),
     };
     OcsfClass {
         class_uid,
@@ -73,11 +79,15 @@ pub fn class_of(kind: &EventKind) -> OcsfClass {
 fn severity(event: &AuditEvent) -> (u32, &'static str) {
     match &event.kind {
         EventKind::DowngradeDetected => (4, "High"),
-        EventKind::Override | EventKind::PolicyBlocked => (3, "Medium"),
+        EventKind::Override | EventKind::PolicyBlocked | EventKind::Failed => (3, "Medium"),
         EventKind::Fallback(f) if f.action_taken != FallbackAction::SecureLinkCreated => {
             (3, "Medium")
         }
-        EventKind::Fallback(_) | EventKind::LinkRejected => (2, "Low"),
+        EventKind::Fallback(_)
+        | EventKind::LinkRejected
+        | EventKind::Expired
+        | EventKind::Held
+        | EventKind::LinkRevoked => (2, "Low"),
         _ => (1, "Informational"),
     }
 }
@@ -112,12 +122,15 @@ pub fn to_ocsf(event: &AuditEvent) -> Value {
     o.insert("metadata".into(), metadata);
     if let Some(outcome) = &event.outcome {
         let status_id = match outcome.as_str() {
+            _ if event.kind == EventKind::Failed => 2,
             "ok" | "success" | "sent" | "delivered" | "accepted" => 1,
             "failed" | "failure" | "error" | "rejected" | "blocked" => 2,
             _ => 99,
         };
         o.insert("status_id".into(), json!(status_id));
         o.insert("status_detail".into(), json!(outcome.as_str()));
+    } else if event.kind == EventKind::Failed {
+        o.insert("status_id".into(), json!(2));
     }
     if let Some(actor) = &event.actor {
         o.insert("actor".into(), json!({"user": {"uid": actor.as_str()}}));

@@ -69,8 +69,16 @@ pub fn escape_param_value(value: &str, out: &mut String) {
 
 fn severity(event: &AuditEvent) -> u8 {
     match event.kind {
-        EventKind::DowngradeDetected | EventKind::PolicyBlocked | EventKind::LinkRejected => 4,
-        EventKind::Fallback(_) | EventKind::Override | EventKind::KeyRotated => 5,
+        EventKind::DowngradeDetected
+        | EventKind::PolicyBlocked
+        | EventKind::LinkRejected
+        | EventKind::Failed => 4,
+        EventKind::Fallback(_)
+        | EventKind::Override
+        | EventKind::KeyRotated
+        | EventKind::Held
+        | EventKind::Expired
+        | EventKind::LinkRevoked => 5,
         _ => 6,
     }
 }

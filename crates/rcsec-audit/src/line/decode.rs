@@ -134,6 +134,10 @@ fn parse_event_fields<'a>(c: &mut Cursor<'a>) -> Result<RawEvent<'a>, LineError>
         b"key_rotated" => Some(EventKind::KeyRotated),
         b"policy_blocked" => Some(EventKind::PolicyBlocked),
         b"ticket_updated" => Some(EventKind::TicketUpdated),
+        b"failed" => Some(EventKind::Failed),
+        b"expired" => Some(EventKind::Expired),
+        b"held" => Some(EventKind::Held),
+        b"link_revoked" => Some(EventKind::LinkRevoked),
         _ => return Err(LineError::InvalidField { field: "kind" }),
     };
     let alert = match c.member(b"alert")? {
@@ -174,7 +178,10 @@ fn parse_event_fields<'a>(c: &mut Cursor<'a>) -> Result<RawEvent<'a>, LineError>
     let message_hash = c.keyed_hash(b"message_hash", b",\"message_key\":", "message_hash")?;
     // Required members per kind (as `AuditEvent::check_required`).
     let required_missing = match &kind {
-        RawKind::Plain(EventKind::LinkRejected) => reason.is_none(),
+        RawKind::Plain(EventKind::LinkRejected | EventKind::Failed | EventKind::Held) => {
+            reason.is_none()
+        }
+        RawKind::Plain(EventKind::LinkRevoked) => link.is_none(),
         RawKind::Plain(EventKind::Override) => actor.is_none() || reason.is_none(),
         _ => false,
     };

@@ -12,7 +12,7 @@ use std::fmt;
 pub use proof::{
     ProofError, consistency_proof, inclusion_proof, verify_consistency, verify_inclusion,
 };
-pub use tree::{CompactTree, empty_root, leaf_hash, node_hash, root_of};
+pub use tree::{CompactTree, FrontierError, empty_root, leaf_hash, node_hash, root_of};
 
 /// A SHA-256 output: a Merkle node, a tree root or a chain hash.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]

@@ -47,6 +47,16 @@ pub fn root_of(leaves: &[Hash]) -> Hash {
     }
 }
 
+/// A frontier does not fit the tree size it is given with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a tree of {size} leaves has {} frontier nodes, not {found}", size.count_ones())]
+pub struct FrontierError {
+    /// The tree size.
+    pub size: u64,
+    /// How many frontier hashes were given.
+    pub found: usize,
+}
+
 /// An append-only Merkle tree that keeps only its frontier: the roots of the perfect subtrees
 /// that the binary digits of its size decompose it into (at most 64 hashes).
 ///
@@ -98,6 +108,29 @@ impl CompactTree {
         self.size += 1;
     }
 
+    /// A tree of `size` leaves from its frontier: the roots of its perfect subtrees, largest
+    /// (leftmost) first, one per set bit of `size` (what [`CompactTree::frontier`] returns).
+    ///
+    /// This is how a stored log resumes without rehashing every leaf; the caller checks the
+    /// result's [`root`](CompactTree::root) against a signed checkpoint before trusting it.
+    ///
+    /// # Errors
+    /// [`FrontierError`] when the number of hashes is not the number of set bits of `size`.
+    pub fn from_frontier(size: u64, frontier: Vec<Hash>) -> Result<Self, FrontierError> {
+        if frontier.len() != size.count_ones() as usize {
+            return Err(FrontierError {
+                size,
+                found: frontier.len(),
+            });
+        }
+        Ok(Self { size, frontier })
+    }
+
+    /// The roots of the perfect subtrees, largest (leftmost) first: `size.count_ones()` hashes.
+    pub fn frontier(&self) -> &[Hash] {
+        &self.frontier
+    }
+
     /// The tree head: MTH of every leaf pushed so far.
     pub fn root(&self) -> Hash {
         let mut iter = self.frontier.iter().rev();
@@ -132,6 +165,13 @@ mod tests {
             assert_eq!(tree.size(), n as u64 + 1);
             assert_eq!(tree.root(), root_of(&leaves[..=n]), "size {}", n + 1);
             assert_eq!(tree.frontier.len(), tree.size.count_ones() as usize);
+            let resumed = CompactTree::from_frontier(tree.size(), tree.frontier().to_vec());
+            assert_eq!(resumed.as_ref(), Ok(&tree));
         }
+        assert_eq!(
+            CompactTree::from_frontier(3, vec![leaves[0]]),
+            Err(FrontierError { size: 3, found: 1 })
+        );
+        assert!(CompactTree::from_frontier(0, Vec::new()).is_ok());
     }
 }

@@ -33,6 +33,10 @@ fn every_kind() -> Vec<EventKind> {
         EventKind::KeyRotated,
         EventKind::PolicyBlocked,
         EventKind::TicketUpdated,
+        EventKind::Failed,
+        EventKind::Expired,
+        EventKind::Held,
+        EventKind::LinkRevoked,
     ]
 }
 
@@ -104,6 +108,38 @@ fn minimal_events_encode_in_the_documented_order() {
 }
 
 #[test]
+fn new_kinds_require_their_fields() {
+    let p = pseudonymizer();
+    let t = Timestamp::from_millis(7);
+    for (kind, field) in [
+        (EventKind::Failed, "reason"),
+        (EventKind::Held, "reason"),
+        (EventKind::LinkRevoked, "link"),
+    ] {
+        let name = kind.name();
+        assert_eq!(
+            p.event(kind, t).build(),
+            Err(rcsec_audit::EventError::MissingField { kind: name, field })
+        );
+    }
+    let held = p
+        .event(EventKind::Held, t)
+        .reason("quiet_hours")
+        .build()
+        .unwrap();
+    let mut out = Vec::new();
+    encode_event(held.event(), &mut out);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        r#"{"type":"event","seq":0,"time":7,"kind":"held","reason":"quiet_hours"}"#
+    );
+    let expired = p.event(EventKind::Expired, t).build().unwrap();
+    let mut out = Vec::new();
+    encode_event(expired.event(), &mut out);
+    assert_eq!(decode_event(&out).unwrap(), *expired.event());
+}
+
+#[test]
 fn non_canonical_lines_are_refused() {
     let ok = r#"{"type":"event","seq":0,"time":42,"kind":"read"}"#;
     assert!(decode_event(ok.as_bytes()).is_ok());
@@ -115,6 +151,9 @@ fn non_canonical_lines_are_refused() {
         r#"{"type":"event","seq":0,"time":42,"kind":"unknown"}"#,
         r#"{"type":"event","seq":0,"time":42,"kind":"action"}"#,
         r#"{"type":"event","seq":0,"time":42,"kind":"link_rejected"}"#,
+        r#"{"type":"event","seq":0,"time":42,"kind":"failed"}"#,
+        r#"{"type":"event","seq":0,"time":42,"kind":"held"}"#,
+        r#"{"type":"event","seq":0,"time":42,"kind":"link_revoked"}"#,
         r#"{"type":"event","seq":0,"time":42,"kind":"read","reason":"a\"b"}"#,
         r#"{"type":"event","seq":0,"time":42,"kind":"read","reason":"+447700900123"}"#,
         r#"{"type":"event","seq":18446744073709551616,"time":42,"kind":"read"}"#,

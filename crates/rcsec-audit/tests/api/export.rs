@@ -15,6 +15,10 @@ fn ocsf_classes_and_type_uids() {
         (EventKind::LinkRejected, 6004, 2),
         (EventKind::MessageSent, 6003, 1),
         (EventKind::Override, 6003, 99),
+        (EventKind::LinkRevoked, 6001, 4),
+        (EventKind::Failed, 6003, 1),
+        (EventKind::Expired, 6003, 3),
+        (EventKind::Held, 6003, 99),
     ];
     for (kind, class, activity) in cases {
         let c = class_of(&kind);
@@ -58,6 +62,58 @@ fn ocsf_objects_have_the_base_attributes() {
     assert_eq!(o["unmapped"]["fallback_reason"], "no_rcs");
     assert_eq!(o["unmapped"]["recipient_key_version"], 1);
     assert_eq!(o["actor"]["app_name"], "rcsec");
+}
+
+#[test]
+fn failed_sends_report_failure_status_and_revoked_links_their_resource() {
+    let p = pseudonymizer();
+    let t = Timestamp::from_millis(1_700_000_000_000);
+    let failed = p
+        .event(EventKind::Failed, t)
+        .provider("rbm")
+        .outcome("retries_exhausted")
+        .reason("provider_unavailable")
+        .build()
+        .unwrap();
+    let o = to_ocsf(failed.event());
+    assert_eq!(o["type_uid"], 600_301);
+    assert_eq!(o["status_id"], 2);
+    assert_eq!(o["status_detail"], "retries_exhausted");
+    assert_eq!(o["severity_id"], 3);
+    assert_eq!(o["unmapped"]["reason"], "provider_unavailable");
+    let bare = p
+        .event(EventKind::Failed, t)
+        .reason("no_route")
+        .build()
+        .unwrap();
+    assert_eq!(to_ocsf(bare.event())["status_id"], 2);
+
+    let revoked = p
+        .event(EventKind::LinkRevoked, t)
+        .link("Lk_9aZ")
+        .reason("alert_resolved")
+        .build()
+        .unwrap();
+    let o = to_ocsf(revoked.event());
+    assert_eq!(o["type_uid"], 600_104);
+    assert_eq!(o["web_resources"][0]["uid"], "Lk_9aZ");
+    assert_eq!(o["severity_id"], 2);
+
+    let held = p
+        .event(EventKind::Held, t)
+        .reason("quiet_hours")
+        .build()
+        .unwrap();
+    let o = to_ocsf(held.event());
+    assert_eq!(
+        (o["class_uid"].clone(), o["activity_id"].clone()),
+        (6003.into(), 99.into())
+    );
+    assert_eq!(o["api"]["operation"], "held");
+    let line = to_syslog(held.event(), &SyslogOptions::default());
+    // Facility 13 * 8 + severity 5 (notice) = 109.
+    assert!(line.starts_with("<109>1 "), "{line}");
+    assert!(line.contains("reason=\"quiet_hours\""), "{line}");
 }
 
 #[test]

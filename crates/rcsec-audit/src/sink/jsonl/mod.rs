@@ -1,13 +1,14 @@
-//! A JSON-lines file sink: one line per event or checkpoint, fsync per batch, size-based
-//! rotation with the chain carried across files, and verified resume on reopen.
+//! A JSON-lines file sink: one line per event or checkpoint, group-committed `fdatasync`,
+//! size-based rotation with the chain carried across files, and verified resume on reopen.
 //!
 //! Files are `audit-000001.jsonl`, `audit-000002.jsonl`, ... in one directory; their
 //! concatenation is one log ([`Verifier::verify_bytes`] accepts it as is).
 
+mod commit;
+
 use std::fs::{File, OpenOptions};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
@@ -26,7 +27,7 @@ const SUFFIX: &str = ".jsonl";
 #[derive(Debug, Clone)]
 pub struct JsonlOptions {
     /// Start a new file once the current one reaches this many bytes (checked after each
-    /// batch, so a batch never spans files).
+    /// group commit, so a batch never spans files).
     pub max_file_bytes: u64,
     /// Checkpoint signing; when set, reopening also requires existing checkpoints to be
     /// signed by this signer's key.
@@ -45,15 +46,32 @@ impl Default for JsonlOptions {
 
 /// The JSON-lines sink. Clones share the same open log.
 ///
-/// Appends run on tokio's blocking pool under one lock (which orders them into one chain);
-/// `head` and `latest_checkpoint` read a separate snapshot, so they never wait for an fsync.
+/// # Durability and group commit
+/// An append returns only after its lines are written and `fdatasync`ed. Appends that arrive
+/// while a sync is in flight are numbered, chained and encoded at once (under a short lock
+/// that orders them into one chain), then written and synced together by one of them, the
+/// leader of the next group: N concurrent batches cost one `fdatasync`, not N, and none
+/// returns before its own bytes are on disk. Groups are written strictly in order, so the
+/// file is always a prefix of the chain.
+///
+/// If a write or sync fails, every batch of that group and of later groups fails (nothing of
+/// theirs is reported as written) and the sink is [`SinkError::Poisoned`]: the in-memory
+/// chain is ahead of the file, and reopening resynchronises from what is on disk.
+///
+/// `head` and `latest_checkpoint` read the last durable state, so they never wait for a sync.
 #[derive(Debug, Clone)]
 pub struct JsonlAuditSink {
-    inner: Arc<Mutex<Inner>>,
-    snapshot: Arc<Mutex<Snapshot>>,
+    shared: Arc<Shared>,
 }
 
-/// What readers of the head see: updated after each durable append.
+#[derive(Debug)]
+struct Shared {
+    inner: Mutex<Inner>,
+    /// Signalled when a group commit finishes (or fails).
+    committed: Condvar,
+}
+
+/// What readers of the head see: updated after each durable group commit.
 #[derive(Debug, Clone)]
 struct Snapshot {
     head: Head,
@@ -64,13 +82,27 @@ struct Snapshot {
 struct Inner {
     dir: PathBuf,
     writer: LogWriter,
-    file: File,
+    /// The file being appended to; shared so the group leader can write it unlocked.
+    file: Arc<File>,
     file_len: u64,
     /// Every file of the log with the sequence of its first event, in order.
     files: Vec<(PathBuf, u64)>,
     max_file_bytes: u64,
-    buf: Vec<u8>,
+    /// Lines encoded but not yet handed to a leader: the open group.
+    pending: Vec<u8>,
+    /// The number the open group will commit as.
+    open_group: u64,
+    /// Every group up to and including this one is durable (also: groups committed so far).
+    durable_group: u64,
+    /// A leader is writing and syncing a group.
+    syncing: bool,
+    /// The head and checkpoint as of the end of the open group.
+    open_snapshot: Snapshot,
+    /// The last durable state.
+    durable: Snapshot,
     poisoned: bool,
+    /// A spare buffer, swapped with `pending` by each leader so neither reallocates.
+    spare: Vec<u8>,
 }
 
 fn file_name(n: usize) -> String {
@@ -154,22 +186,30 @@ impl JsonlAuditSink {
             checkpoint: writer.last_checkpoint().cloned(),
         };
         Ok(Self {
-            snapshot: Arc::new(Mutex::new(snapshot)),
-            inner: Arc::new(Mutex::new(Inner {
-                dir,
-                writer,
-                file,
-                file_len,
-                files,
-                max_file_bytes: options.max_file_bytes.max(1),
-                buf: Vec::with_capacity(64 << 10),
-                poisoned: false,
-            })),
+            shared: Arc::new(Shared {
+                inner: Mutex::new(Inner {
+                    dir,
+                    writer,
+                    file: Arc::new(file),
+                    file_len,
+                    files,
+                    max_file_bytes: options.max_file_bytes.max(1),
+                    pending: Vec::with_capacity(64 << 10),
+                    open_group: 1,
+                    durable_group: 0,
+                    syncing: false,
+                    open_snapshot: snapshot.clone(),
+                    durable: snapshot,
+                    poisoned: false,
+                    spare: Vec::with_capacity(64 << 10),
+                }),
+                committed: Condvar::new(),
+            }),
         })
     }
 
-    fn lock(inner: &Mutex<Inner>) -> Result<MutexGuard<'_, Inner>, SinkError> {
-        inner.lock().map_err(|_| SinkError::Internal)
+    fn lock(&self) -> Result<MutexGuard<'_, Inner>, SinkError> {
+        self.shared.inner.lock().map_err(|_| SinkError::Internal)
     }
 
     /// The files of the log, oldest first.
@@ -177,75 +217,33 @@ impl JsonlAuditSink {
     /// # Errors
     /// [`SinkError::Internal`] if a writer panicked while holding the log.
     pub fn files(&self) -> Result<Vec<PathBuf>, SinkError> {
-        Ok(Self::lock(&self.inner)?
-            .files
-            .iter()
-            .map(|(p, _)| p.clone())
-            .collect())
+        Ok(self.lock()?.files.iter().map(|(p, _)| p.clone()).collect())
     }
 
-    /// Appends a batch synchronously: writes it, then fsyncs, then maybe rotates.
+    /// How many group commits (each one write and one `fdatasync`) this handle's log has
+    /// made since it was opened: with the number of appends, the batching group commit got.
+    ///
+    /// # Errors
+    /// [`SinkError::Internal`] if a writer panicked while holding the log.
+    pub fn group_commits(&self) -> Result<u64, SinkError> {
+        Ok(self.lock()?.durable_group)
+    }
+
+    /// Appends a batch synchronously and returns once it is durable (see the type docs on
+    /// group commit): blocks for about one `fdatasync`.
     ///
     /// # Errors
     /// As [`AuditSink::append`]; after an I/O failure the sink is [`SinkError::Poisoned`].
     pub fn append_blocking(&self, batch: Vec<PendingEvent>) -> Result<Head, SinkError> {
-        Self::append_locked(&self.inner, &self.snapshot, batch)
-    }
-
-    fn append_locked(
-        inner: &Mutex<Inner>,
-        snapshot: &Mutex<Snapshot>,
-        batch: Vec<PendingEvent>,
-    ) -> Result<Head, SinkError> {
-        let mut guard = Self::lock(inner)?;
-        let head = guard.append(batch)?;
-        let checkpoint = guard.writer.last_checkpoint().cloned();
-        // Published while the append lock is still held, so snapshots never go backwards.
-        *snapshot.lock().map_err(|_| SinkError::Internal)? = Snapshot { head, checkpoint };
-        Ok(head)
+        self.shared.append(batch)
     }
 
     fn snapshot(&self) -> Result<Snapshot, SinkError> {
-        self.snapshot
-            .lock()
-            .map(|s| s.clone())
-            .map_err(|_| SinkError::Internal)
-    }
-
-    async fn blocking<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Inner) -> Result<T, SinkError> + Send + 'static,
-    ) -> Result<T, SinkError> {
-        let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || f(&mut *Self::lock(&inner)?))
-            .await
-            .map_err(|_| SinkError::Internal)?
+        Ok(self.lock()?.durable.clone())
     }
 }
 
 impl Inner {
-    fn append(&mut self, batch: Vec<PendingEvent>) -> Result<Head, SinkError> {
-        if self.poisoned {
-            return Err(SinkError::Poisoned);
-        }
-        self.buf.clear();
-        for pending in batch {
-            self.writer.append(pending, &mut self.buf);
-        }
-        self.writer.checkpoint_if_due(&mut self.buf);
-        // From here the in-memory chain is ahead of the file until the write and fsync land;
-        // if either fails the sink is poisoned and a reopen resynchronises from disk.
-        self.poisoned = true;
-        self.file.write_all(&self.buf).map_err(SinkError::backend)?;
-        self.file.sync_data().map_err(SinkError::backend)?;
-        self.poisoned = false;
-        self.file_len += self.buf.len() as u64;
-        if self.file_len >= self.max_file_bytes {
-            self.rotate()?;
-        }
-        Ok(self.writer.head())
-    }
-
     fn rotate(&mut self) -> Result<(), SinkError> {
         let path = self.dir.join(file_name(self.files.len() + 1));
         self.poisoned = true;
@@ -256,14 +254,16 @@ impl Inner {
             .map_err(SinkError::backend)?;
         sync_dir(&self.dir)?;
         self.poisoned = false;
-        self.file = file;
+        self.file = Arc::new(file);
         self.file_len = 0;
-        self.files.push((path, self.writer.size()));
+        // The durable size: the open group (already in the writer) goes to the new file.
+        self.files.push((path, self.durable.head.size));
         Ok(())
     }
 
     fn read_range(&self, start: u64, end: u64) -> Result<Vec<AuditEvent>, SinkError> {
-        check_range(start, end, self.writer.size())?;
+        // Only durable events: the open group may still fail.
+        check_range(start, end, self.durable.head.size)?;
         let mut out = Vec::new();
         for (i, (path, first)) in self.files.iter().enumerate() {
             let next = self.files.get(i + 1).map_or(u64::MAX, |(_, s)| *s);
@@ -307,8 +307,8 @@ fn sync_dir(_dir: &Path) -> Result<(), SinkError> {
 #[async_trait]
 impl AuditSink for JsonlAuditSink {
     async fn append(&self, batch: Vec<PendingEvent>) -> Result<Head, SinkError> {
-        let (inner, snapshot) = (Arc::clone(&self.inner), Arc::clone(&self.snapshot));
-        tokio::task::spawn_blocking(move || Self::append_locked(&inner, &snapshot, batch))
+        let shared = Arc::clone(&self.shared);
+        tokio::task::spawn_blocking(move || shared.append(batch))
             .await
             .map_err(|_| SinkError::Internal)?
     }
@@ -318,8 +318,16 @@ impl AuditSink for JsonlAuditSink {
     }
 
     async fn read_range(&self, start: u64, end: u64) -> Result<Vec<AuditEvent>, SinkError> {
-        self.blocking(move |inner| inner.read_range(start, end))
-            .await
+        let shared = Arc::clone(&self.shared);
+        tokio::task::spawn_blocking(move || {
+            shared
+                .inner
+                .lock()
+                .map_err(|_| SinkError::Internal)?
+                .read_range(start, end)
+        })
+        .await
+        .map_err(|_| SinkError::Internal)?
     }
 
     async fn latest_checkpoint(&self) -> Result<Option<Checkpoint>, SinkError> {
