@@ -1,0 +1,218 @@
+//! The push adapter against a local fake gateway: what the gateway sees, and every refusal.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use rcsec::keying::hpke;
+use rcsec::{
+    HpkeDeviceEnvelope, MessageBody, MessageId, MessagingProvider, OutboundMessage, PushProtector,
+    SendError,
+};
+use rcsec_capability::Route;
+use rcsec_core::{AlertId, Msisdn, Redacted, Secret, Timestamp};
+use rcsec_http::{HttpClient, HttpConfig};
+use rcsec_provider_push::{PushConfig, PushProvider, RecipientKeyer};
+
+const CANARY: &str = "CANARY db-7 root password: hunter2-7f3a";
+const NUMBER: &str = "+447700900123";
+const BEARER: &str = "gw-CANARY-bearer";
+
+#[derive(Default)]
+struct Gateway {
+    bodies: Vec<Vec<u8>>,
+    headers: Vec<HeaderMap>,
+    status: Option<StatusCode>,
+}
+
+async fn fake_gateway() -> (url::Url, Arc<Mutex<Gateway>>) {
+    let state: Arc<Mutex<Gateway>> = Arc::default();
+    let s = state.clone();
+    let app = Router::new().route(
+        "/v1/messages",
+        post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let s = s.clone();
+            async move {
+                let mut g = s.lock().unwrap();
+                g.bodies.push(body.to_vec());
+                g.headers.push(headers);
+                match g.status.take() {
+                    Some(status) => (status, [("retry-after", "9")], String::new()),
+                    None => (
+                        StatusCode::ACCEPTED,
+                        [("retry-after", "0")],
+                        format!("{{\"id\":\"gw-{}\"}}", g.bodies.len()),
+                    ),
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/v1/messages").parse().unwrap(), state)
+}
+
+fn provider(url: url::Url) -> PushProvider {
+    PushProvider::new(
+        HttpClient::new(HttpConfig {
+            timeout: Duration::from_secs(3),
+            ..HttpConfig::default()
+        })
+        .unwrap(),
+        PushConfig {
+            gateway_url: url,
+            bearer: Some(Secret::new(BEARER.to_owned())),
+            recipients: RecipientKeyer::new(Secret::new([4; 32])),
+        },
+    )
+}
+
+fn message(id: &str, body: MessageBody) -> OutboundMessage {
+    OutboundMessage {
+        id: MessageId::new(id).unwrap(),
+        alert: AlertId::new("c4a1b2d3e4f50617").unwrap(),
+        recipient: Msisdn::parse(NUMBER).unwrap(),
+        route: Route::EncryptedPush,
+        body,
+        created_at: Timestamp::from_secs(1_800_000_000),
+        expires_at: Timestamp::from_secs(1_800_000_600),
+    }
+}
+
+#[tokio::test]
+async fn the_gateway_sees_ciphertext_only_and_the_device_can_open_it() {
+    let (url, gateway) = fake_gateway().await;
+    let push = provider(url);
+    let (device_sk, device_pk) = hpke::generate_key_pair().unwrap();
+    let alert = AlertId::new("c4a1b2d3e4f50617").unwrap();
+    let id = MessageId::new("m-1").unwrap();
+    let ciphertext = HpkeDeviceEnvelope
+        .protect(&device_pk, &alert, &id, CANARY.as_bytes())
+        .unwrap();
+    let delivery = push
+        .send(&message("m-1", MessageBody::Encrypted { ciphertext }))
+        .await
+        .unwrap();
+    assert_eq!(delivery.as_str(), "push:gw-1");
+
+    let g = gateway.lock().unwrap();
+    let raw = &g.bodies[0];
+    let text = String::from_utf8_lossy(raw);
+    for needle in [CANARY, "hunter2", "7700900", BEARER] {
+        assert!(!text.contains(needle), "gateway saw {needle}: {text}");
+    }
+    let json: serde_json::Value = serde_json::from_slice(raw).unwrap();
+    assert_eq!(json["v"], 1);
+    assert_eq!(json["message_id"], "m-1");
+    assert_eq!(json["alert"], "c4a1b2d3e4f50617");
+    assert_eq!(json["expires_at"], 1_800_000_600_000u64);
+    assert_eq!(
+        json["recipient"],
+        RecipientKeyer::new(Secret::new([4; 32])).key_for(&Msisdn::parse(NUMBER).unwrap())
+    );
+    // What the gateway forwards is exactly what the device opens.
+    let forwarded = STANDARD
+        .decode(json["ciphertext"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(
+        HpkeDeviceEnvelope::open(&device_sk, &alert, &id, &forwarded).unwrap(),
+        CANARY.as_bytes()
+    );
+    assert_eq!(g.headers[0]["idempotency-key"], "m-1");
+    assert_eq!(g.headers[0]["authorization"], format!("Bearer {BEARER}"));
+}
+
+#[tokio::test]
+async fn refuses_unprotected_bodies_and_maps_gateway_errors() {
+    let (url, gateway) = fake_gateway().await;
+    let push = provider(url);
+    let refused = [
+        message(
+            "m-2",
+            MessageBody::Text {
+                text: Redacted::new("text", CANARY.into()),
+                actions: Vec::new(),
+            },
+        ),
+        message(
+            "m-3",
+            MessageBody::Sms {
+                text: Redacted::new("text", CANARY.into()),
+            },
+        ),
+        // Plaintext wrongly wrapped as "encrypted".
+        message(
+            "m-4",
+            MessageBody::Encrypted {
+                ciphertext: format!("{CANARY} {CANARY}").into_bytes(),
+            },
+        ),
+        message(
+            "m-5",
+            MessageBody::Encrypted {
+                ciphertext: vec![0x80; 10],
+            },
+        ),
+        message(
+            "m-6",
+            MessageBody::Encrypted {
+                ciphertext: vec![0x80; 70_000],
+            },
+        ),
+    ];
+    let mut errors = Vec::new();
+    for m in &refused {
+        errors.push(push.send(m).await.unwrap_err());
+    }
+    let mut wrong_route = message(
+        "m-7",
+        MessageBody::Encrypted {
+            ciphertext: vec![0x80; 64],
+        },
+    );
+    wrong_route.route = Route::RcsPlain;
+    errors.push(push.send(&wrong_route).await.unwrap_err());
+    assert!(errors.iter().all(|e| matches!(e, SendError::Rejected)));
+    assert!(
+        gateway.lock().unwrap().bodies.is_empty(),
+        "nothing reached the gateway"
+    );
+
+    let sealed = || {
+        message(
+            "m-8",
+            MessageBody::Encrypted {
+                ciphertext: vec![0x80; 64],
+            },
+        )
+    };
+    for (status, check) in [
+        (StatusCode::GONE, "not_reachable"),
+        (StatusCode::NOT_FOUND, "not_reachable"),
+        (StatusCode::PAYLOAD_TOO_LARGE, "rejected"),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+        (StatusCode::BAD_GATEWAY, "provider_transient"),
+        (StatusCode::UNAUTHORIZED, "provider_backend"),
+    ] {
+        gateway.lock().unwrap().status = Some(status);
+        let e = push.send(&sealed()).await.unwrap_err();
+        assert_eq!(e.code(), check, "{status}");
+        if let SendError::RateLimited { retry_after } = e {
+            assert_eq!(retry_after, Duration::from_secs(9));
+        }
+        errors.push(e);
+    }
+    for e in &errors {
+        let text = format!("{e} {e:?} {push:?}");
+        for needle in [CANARY, "7700900", BEARER] {
+            assert!(!text.contains(needle), "{text}");
+        }
+    }
+}
