@@ -35,5 +35,5 @@ pub mod mls;
 #[doc(hidden)]
 pub mod fuzzing {
     pub use crate::hpke::fuzzing::hpke_open;
-    pub use crate::mls::fuzzing::mls_framing_decode;
+    pub use crate::mls::fuzzing::{mls_framing_decode, mls_tree_decode};
 }

@@ -56,3 +56,19 @@ fn mls_framing_decode_seeds_include_valid_messages() {
         .count();
     assert!(decoded >= 20, "only {decoded} seeds decode");
 }
+
+#[test]
+fn mls_tree_decode_seeds() {
+    replay("mls_tree_decode", rcsec_keying::fuzzing::mls_tree_decode);
+}
+
+/// Most seeds are official trees, so the fuzzer starts inside the validator.
+#[test]
+fn mls_tree_decode_seeds_include_valid_trees() {
+    use rcsec_keying::mls::tree::RatchetTree;
+    let decoded = seeds("mls_tree_decode")
+        .iter()
+        .filter(|path| RatchetTree::from_bytes(&std::fs::read(path).unwrap()).is_ok())
+        .count();
+    assert!(decoded >= 30, "only {decoded} seeds decode");
+}

@@ -66,3 +66,35 @@ fn unprotect_public(m: &PublicMessage) {
     };
     let _ = m.unprotect(&gc, &[4; NH], &key.public_key());
 }
+
+/// Decodes `data` as a ratchet tree (`optional<Node> ratchet_tree<V>`).
+///
+/// Never panics on any input; a tree that decodes re-encodes to exactly `data`; hashing,
+/// resolutions, filtered direct paths and the full validation (parent hashes, leaf
+/// signatures) run to a result without panicking.
+///
+/// # Panics
+/// When the property fails: that is the bug the fuzzer is looking for.
+pub fn mls_tree_decode(data: &[u8]) {
+    use super::tree::RatchetTree;
+    use super::tree_math::{LeafIndex, NodeIndex};
+    let Ok(tree) = RatchetTree::from_bytes(data) else {
+        return;
+    };
+    assert_eq!(
+        tree.to_bytes().ok().as_deref(),
+        Some(data),
+        "ratchet tree re-encoding"
+    );
+    let hash = tree.tree_hash();
+    for i in 0..tree.size().width() {
+        let _ = tree.resolution(NodeIndex(i));
+    }
+    for leaf in 0..tree.leaf_count() {
+        let _ = tree.filtered_direct_path(LeafIndex(leaf));
+    }
+    if let Ok(hash) = hash {
+        let _ = tree.validate(b"fuzz", &hash);
+    }
+    let _ = tree.verify_parent_hashes();
+}
