@@ -1,0 +1,8 @@
+//! The ticket sinks against local fakes.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+mod api {
+    mod servicenow;
+    mod webhook;
+}
