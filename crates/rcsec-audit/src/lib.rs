@@ -41,6 +41,12 @@
 //!
 //! # Crate features
 //! - `test-utils`: the [`AuditSink`] conformance suite and `audit_sink_tests!`.
+//!
+//! # Security
+//! - Pseudonyms are keyed: whoever holds the [`AuditKey`] can recompute them from numbers, so
+//!   keep it with the other secrets. Keys are versioned for rotation.
+//! - Verify checkpoints against a pinned signer key; a log rewritten by someone holding the
+//!   signing key is caught only by checkpoints published elsewhere (THREAT_MODEL.md §10).
 #![forbid(unsafe_code)]
 
 mod chain;

@@ -65,6 +65,11 @@
 //! # Crate features
 //! - `test-utils`: the [`PinStore`] conformance suite, `pin_store_tests!` (module
 //!   `conformance`).
+//!
+//! # Security
+//! Capability answers decide whether secrets may travel, so adapters follow the honesty rule on
+//! [`CapabilityProvider`], and the [`PinStore`] is part of the security boundary: losing pins
+//! turns downgrades into first sightings (THREAT_MODEL.md §1).
 
 #![forbid(unsafe_code)]
 

@@ -20,6 +20,14 @@
 //! assert_eq!(SeverityMap::default().parse("critical")?, Severity::P0);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Crate features
+//! - `test-utils`: seed replay for the workspace's fuzz-corpus tests (reads files; tests only).
+//!
+//! # Security
+//! Masking is the first defence against metadata leakage (THREAT_MODEL.md §3): `Display` and
+//! `Debug` of every type here are safe to log. [`Secret`] zeroizes its value on drop and compares
+//! in constant time; `expose_*` calls are the places to review.
 
 #![forbid(unsafe_code)]
 

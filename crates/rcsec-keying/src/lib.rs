@@ -22,6 +22,18 @@
 //! ```
 //!
 //! Secrets are wiped on drop and never printed by `Debug`; the crate has no `unsafe`.
+//!
+//! # Crate features
+//! None.
+//!
+//! # Security
+//! - Conformance, not invention: HPKE and every MLS building block pass the official vectors,
+//!   run by `rcsec vectors` (`examples/rcsec-cli`) as well as by `cargo test`.
+//! - Private keys and secrets zeroize on drop and print nothing; opening failures are opaque.
+//! - Decoders take untrusted bytes and return typed errors, never panic; `fuzz/` has a target
+//!   for each (`hpke_open`, `mls_framing_decode`).
+//! - What the group session guarantees for lost, removed and compromised devices, and what it
+//!   does not, is in THREAT_MODEL.md §7.
 
 #![forbid(unsafe_code)]
 

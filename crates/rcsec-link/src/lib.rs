@@ -53,6 +53,15 @@
 //!
 //! # Crate features
 //! - `test-utils`: the store conformance suites (pulls in tokio).
+//!
+//! # Security
+//! - The server side never holds a payload key: keys travel in the URL fragment or sealed to a
+//!   device. On routes without end-to-end encryption the fragment crosses the platform with the
+//!   link, so one-time use turns interception into detection, not prevention (THREAT_MODEL.md
+//!   §5).
+//! - One-time-ness is [`TokenStore::consume`]'s atomicity: a store adapter that is not atomic
+//!   across processes breaks it. Run the conformance suite.
+//! - Token verification is constant-time on the tag and reads no storage before it succeeds.
 
 #![forbid(unsafe_code)]
 

@@ -41,6 +41,16 @@
 //! assert!(!sent.contains("Pa55-w0rd!"));
 //! assert!(sent.contains("[redacted url_credentials]") && sent.ends_with("https://l.example/AbC"));
 //! ```
+//!
+//! # Crate features
+//! None.
+//!
+//! # Security
+//! - The classifier is measured, not perfect (`tests/corpus.rs` holds its precision and recall
+//!   floors): the routes that need no classifier — end-to-end encrypted, app-encrypted push, and
+//!   SMS carrying only a link — are the real defence; redaction is for `rcs_plain`.
+//! - Policy rules can only make a route stricter; the defaults fail closed.
+//! - Overrides live in [`danger`] and need an actor and a reason, which the pipeline audits.
 
 #![forbid(unsafe_code)]
 

@@ -26,6 +26,13 @@
 //! assert_eq!(roster.entries().len(), 1);
 //! # Ok::<(), rcsec_provider_loopback::RosterError>(())
 //! ```
+//!
+//! # Crate features
+//! None.
+//!
+//! # Security
+//! A simulator: it keeps simulated devices' private keys in process memory to play the phone's
+//! part. Never configure it as a production provider.
 
 #![forbid(unsafe_code)]
 

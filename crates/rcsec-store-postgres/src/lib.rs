@@ -34,6 +34,10 @@
 //!
 //! # Crate features
 //! - `test-utils`: the [`testing`] helpers (per-test schemas from `RCSEC_TEST_POSTGRES_URL`).
+//!
+//! # Security
+//! The database holds the outbox (message content until sent) beside pseudonymized records;
+//! restrict it like a secret store. Pins are keyed by a keyed hash of the number.
 #![forbid(unsafe_code)]
 
 mod audit;

@@ -29,6 +29,10 @@
 //!
 //! # Crate features
 //! - `test-utils`: the [`testing`] helpers (per-test key prefixes from `RCSEC_TEST_REDIS_URL`).
+//!
+//! # Security
+//! Keys are prefixes plus keyed hashes of numbers or random link ids, never a number. Without TLS
+//! in this crate, keep Redis on loopback or a private network.
 #![forbid(unsafe_code)]
 
 mod cache;

@@ -54,6 +54,14 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Crate features
+//! None.
+//!
+//! # Security
+//! The file holds link records, ciphertext blobs, the audit log and the outbox (message content
+//! until sent): give it the permissions of a secret. Pins are keyed by a keyed hash of the number,
+//! never the number.
 
 #![forbid(unsafe_code)]
 

@@ -79,6 +79,26 @@
 //! # })?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Crate features
+//! - `test-utils`: the conformance suites for adapters — `outbox_tests!` here and, through the
+//!   re-exported modules, `rcsec::link::token_store_tests!`, `rcsec::link::blob_store_tests!`,
+//!   `rcsec::audit::audit_sink_tests!` and `rcsec::capability::pin_store_tests!`. Enable it in
+//!   `[dev-dependencies]`.
+//!
+//! # Embedding
+//! An application brings its own adapters: implement [`MessagingProvider`] (and optionally
+//! [`TicketSink`], [`PushProtector`]), pick or write stores, and hand them to
+//! [`Orchestrator::builder`]. `examples/embed` is a complete small service built only on this
+//! crate. Implement the traits with [`macro@async_trait`], re-exported here.
+//!
+//! # Security
+//! - Nothing is sent unaudited: each page's decisions are appended to the audit log before its
+//!   messages are enqueued, and a failed append stops the page.
+//! - Providers and ticket systems receive only what the policy allows on the route; free text
+//!   travels in [`Redacted`](rcsec_core::Redacted) from ingestion on.
+//! - The [`Outbox`] holds message content until it is sent: its backend is as sensitive as the
+//!   messages. THREAT_MODEL.md maps each threat to the code and tests here.
 
 #![forbid(unsafe_code)]
 
