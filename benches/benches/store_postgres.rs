@@ -112,8 +112,8 @@ fn bench(c: &mut Criterion, url: &str) {
                         .claim_due(T0, Duration::from_secs(30), 1)
                         .await
                         .unwrap();
-                    let id = &claim[0].message.id;
-                    outbox.mark_sent(id, "bench", "d", T0).await.unwrap();
+                    let token = claim[0].token();
+                    outbox.mark_sent(&token, "bench", "d", T0).await.unwrap();
                 }
                 start.elapsed()
             })

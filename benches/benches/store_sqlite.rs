@@ -136,7 +136,7 @@ fn outbox_claim_ack(c: &mut Criterion) {
                         .unwrap();
                     for claim in claims {
                         outbox
-                            .mark_sent(&claim.message.id, "bench", "d", NOW)
+                            .mark_sent(&claim.token(), "bench", "d", NOW)
                             .await
                             .unwrap();
                     }

@@ -5,7 +5,8 @@
 //! (`lease_until`) in the same `UPDATE`. A row committed in flight by another worker is no
 //! longer due when re-checked, so each message goes to exactly one worker per lease. A worker
 //! that dies leaves its lease to run out; the message is then due again and goes out under
-//! the same id, which the provider de-duplicates.
+//! the same id, which the provider de-duplicates. Outcomes are recorded by compare-and-set on
+//! `(id, attempts)`, so a worker that was merely slow cannot overwrite the newer claim.
 //!
 //! The stored body is the message's versioned storage codec
 //! ([`OutboundMessage::encode`]); it holds the recipient and the text because the worker
@@ -14,7 +15,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rcsec::outbox::{Claim, Outbox, OutboxError, OutboxState, OutboxStatus};
+use rcsec::outbox::{Claim, ClaimToken, Outbox, OutboxError, OutboxState, OutboxStatus};
 use rcsec::{MessageId, OutboundMessage};
 use rcsec_core::Timestamp;
 use tokio_postgres::types::ToSql;
@@ -43,28 +44,35 @@ impl PgOutbox {
         Self { db }
     }
 
-    /// Applies a state change to a non-terminal message; tells `NotFound` from
-    /// `AlreadyTerminal` when nothing matched.
+    /// Applies `set` (an SQL `SET` list whose parameters start at `$3`) to the message of
+    /// `claim` as one compare-and-set `UPDATE`: only while its attempt count still equals the
+    /// claim's (no newer claim) and it is not terminal. When nothing matched, a read tells
+    /// `NotFound`, `StaleClaim` and `AlreadyTerminal` apart.
     async fn transition(
         &self,
         op: &'static str,
-        sql: &str,
+        claim: &ClaimToken,
+        set: &str,
         params: &[&(dyn ToSql + Sync)],
-        id: &MessageId,
     ) -> Result<(), OutboxError> {
         let client = self.db.client(op).await?;
-        let stmt = client.prepare_cached(sql).await.op(op)?;
-        if client.execute(&stmt, params).await.op(op)? == 1 {
+        let sql =
+            format!("UPDATE outbox SET {set} WHERE id = $1 AND attempts = $2 AND {NOT_TERMINAL}");
+        let stmt = client.prepare_cached(&sql).await.op(op)?;
+        let (id, attempt) = (claim.id.as_str(), i64::from(claim.attempt));
+        let mut all: Vec<&(dyn ToSql + Sync)> = vec![&id, &attempt];
+        all.extend_from_slice(params);
+        if client.execute(&stmt, &all).await.op(op)? == 1 {
             return Ok(());
         }
-        let exists = client
-            .query_opt("SELECT 1 FROM outbox WHERE id = $1", &[&id.as_str()])
+        let row = client
+            .query_opt("SELECT attempts FROM outbox WHERE id = $1", &[&id])
             .await
             .op(op)?;
-        Err(if exists.is_some() {
-            OutboxError::AlreadyTerminal
-        } else {
-            OutboxError::NotFound
+        Err(match row {
+            None => OutboxError::NotFound,
+            Some(row) if row.try_get::<_, i64>(0).op(op)? != attempt => OutboxError::StaleClaim,
+            Some(_) => OutboxError::AlreadyTerminal,
         })
     }
 
@@ -167,55 +175,46 @@ impl Outbox for PgOutbox {
 
     async fn mark_sent(
         &self,
-        id: &MessageId,
+        claim: &ClaimToken,
         provider: &str,
         delivery_id: &str,
         _now: Timestamp,
     ) -> Result<(), OutboxError> {
         self.transition(
             "outbox mark_sent",
-            &format!(
-                "UPDATE outbox SET state = 'sent', provider = $2, delivery_id = $3 \
-                 WHERE id = $1 AND {NOT_TERMINAL}"
-            ),
-            &[&id.as_str(), &provider, &delivery_id],
-            id,
+            claim,
+            "state = 'sent', provider = $3, delivery_id = $4",
+            &[&provider, &delivery_id],
         )
         .await
     }
 
     async fn mark_retry(
         &self,
-        id: &MessageId,
+        claim: &ClaimToken,
         next_attempt_at: Timestamp,
         reason: &str,
     ) -> Result<(), OutboxError> {
         self.transition(
             "outbox mark_retry",
-            &format!(
-                "UPDATE outbox SET state = 'pending', next_attempt_at = $2, lease_until = 0, \
-                 last_error = $3 WHERE id = $1 AND {NOT_TERMINAL}"
-            ),
-            &[&id.as_str(), &ts(next_attempt_at), &reason],
-            id,
+            claim,
+            "state = 'pending', next_attempt_at = $3, lease_until = 0, last_error = $4",
+            &[&ts(next_attempt_at), &reason],
         )
         .await
     }
 
     async fn mark_failed(
         &self,
-        id: &MessageId,
+        claim: &ClaimToken,
         reason: &str,
         _now: Timestamp,
     ) -> Result<(), OutboxError> {
         self.transition(
             "outbox mark_failed",
-            &format!(
-                "UPDATE outbox SET state = 'failed', last_error = $2 \
-                 WHERE id = $1 AND {NOT_TERMINAL}"
-            ),
-            &[&id.as_str(), &reason],
-            id,
+            claim,
+            "state = 'failed', last_error = $3",
+            &[&reason],
         )
         .await
     }

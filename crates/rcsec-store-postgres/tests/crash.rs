@@ -172,7 +172,7 @@ fn sigkill_mid_stream_loses_nothing_acknowledged() {
                 .is_empty()
         );
         for c in &claims {
-            outbox.mark_sent(&c.message.id, "p", "d", T0).await.unwrap();
+            outbox.mark_sent(&c.token(), "p", "d", T0).await.unwrap();
         }
         assert_eq!(outbox.depth().await.unwrap(), 0);
     });

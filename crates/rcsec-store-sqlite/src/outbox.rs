@@ -4,13 +4,17 @@
 //! IMMEDIATE` transaction, so across every process on the file each due message goes to one
 //! worker per lease. A row whose stored message no longer decodes stops the claim with
 //! [`SqliteError::CorruptMessage`] naming its id, and nothing is claimed; `mark_failed` on
-//! that id (which does not decode the message) takes it out of the queue.
+//! that id (which does not decode the message), under the attempt count `status` reports,
+//! takes it out of the queue.
+//!
+//! `mark_*` are single compare-and-set `UPDATE`s on `(message_id, attempts)`: a worker whose
+//! lease ran out and whose message another worker claimed cannot overwrite that claim.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use rcsec::message::{MessageId, OutboundMessage};
-use rcsec::{Claim, Outbox, OutboxError, OutboxState, OutboxStatus};
+use rcsec::{Claim, ClaimToken, Outbox, OutboxError, OutboxState, OutboxStatus};
 use rcsec_core::Timestamp;
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 
@@ -95,30 +99,39 @@ fn claim_due(
     Ok(claims)
 }
 
-/// Applies `update` (SQL with `?1` = message id and further parameters) to a non-terminal
-/// message, inside one transaction with the state check.
+/// Applies `set` (an SQL `SET` list whose parameters start at `?3`) to the message of
+/// `claim` as one compare-and-set statement: only while its attempt count still equals the
+/// claim's (no newer claim) and it is not terminal. When nothing matched, a read names why.
 fn transition(
     conn: &mut Connection,
-    id: &str,
-    update: &str,
+    claim: &(String, u32),
+    set: &str,
     params: &[&dyn rusqlite::ToSql],
 ) -> Result<Result<(), OutboxError>, SqliteError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let current: Option<String> = tx
-        .prepare_cached("SELECT state FROM outbox WHERE message_id = ?1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?;
-    let Some(current) = current else {
-        return Ok(Err(OutboxError::NotFound));
-    };
-    if state(&current)?.is_terminal() {
-        return Ok(Err(OutboxError::AlreadyTerminal));
-    }
-    let mut all: Vec<&dyn rusqlite::ToSql> = vec![&id];
+    let (id, attempt) = (&claim.0, claim.1);
+    let sql = format!(
+        "UPDATE outbox SET {set} WHERE message_id = ?1 AND attempts = ?2 \
+         AND state IN ('pending', 'in_flight')"
+    );
+    let mut all: Vec<&dyn rusqlite::ToSql> = vec![id, &attempt];
     all.extend_from_slice(params);
-    tx.execute(update, all.as_slice())?;
-    tx.commit()?;
-    Ok(Ok(()))
+    if conn.prepare_cached(&sql)?.execute(all.as_slice())? == 1 {
+        return Ok(Ok(()));
+    }
+    let current: Option<(String, i64)> = conn
+        .prepare_cached("SELECT state, attempts FROM outbox WHERE message_id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(Err(match current {
+        None => OutboxError::NotFound,
+        Some((_, attempts)) if count::<u32>(attempts, TABLE, "attempts")? != attempt => {
+            OutboxError::StaleClaim
+        }
+        Some((raw, _)) if state(&raw)?.is_terminal() => OutboxError::AlreadyTerminal,
+        // Matched on every condition yet not updated: the row changed under us, which the
+        // write gate and SQLite's locking rule out.
+        Some(_) => return Err(SqliteError::Internal),
+    }))
 }
 
 fn status(
@@ -229,20 +242,19 @@ impl Outbox for SqliteOutbox {
 
     async fn mark_sent(
         &self,
-        id: &MessageId,
+        claim: &ClaimToken,
         provider: &str,
         delivery_id: &str,
         _now: Timestamp,
     ) -> Result<(), OutboxError> {
-        let id = id.as_str().to_owned();
+        let claim = (claim.id.as_str().to_owned(), claim.attempt);
         let (provider, delivery_id) = (provider.to_owned(), delivery_id.to_owned());
         self.store
             .write(move |conn| {
                 transition(
                     conn,
-                    &id,
-                    "UPDATE outbox SET state = 'sent', provider = ?2, delivery_id = ?3 \
-                     WHERE message_id = ?1",
+                    &claim,
+                    "state = 'sent', provider = ?3, delivery_id = ?4",
                     &[&provider, &delivery_id],
                 )
             })
@@ -251,19 +263,18 @@ impl Outbox for SqliteOutbox {
 
     async fn mark_retry(
         &self,
-        id: &MessageId,
+        claim: &ClaimToken,
         next_attempt_at: Timestamp,
         reason: &str,
     ) -> Result<(), OutboxError> {
-        let id = id.as_str().to_owned();
+        let claim = (claim.id.as_str().to_owned(), claim.attempt);
         let (next, reason) = (ts(next_attempt_at)?, reason.to_owned());
         self.store
             .write(move |conn| {
                 transition(
                     conn,
-                    &id,
-                    "UPDATE outbox SET state = 'pending', next_attempt_at = ?2, \
-                     lease_until = 0, last_error = ?3 WHERE message_id = ?1",
+                    &claim,
+                    "state = 'pending', next_attempt_at = ?3, lease_until = 0, last_error = ?4",
                     &[&next, &reason],
                 )
             })
@@ -272,17 +283,18 @@ impl Outbox for SqliteOutbox {
 
     async fn mark_failed(
         &self,
-        id: &MessageId,
+        claim: &ClaimToken,
         reason: &str,
         _now: Timestamp,
     ) -> Result<(), OutboxError> {
-        let (id, reason) = (id.as_str().to_owned(), reason.to_owned());
+        let claim = (claim.id.as_str().to_owned(), claim.attempt);
+        let reason = reason.to_owned();
         self.store
             .write(move |conn| {
                 transition(
                     conn,
-                    &id,
-                    "UPDATE outbox SET state = 'failed', last_error = ?2 WHERE message_id = ?1",
+                    &claim,
+                    "state = 'failed', last_error = ?3",
                     &[&reason],
                 )
             })

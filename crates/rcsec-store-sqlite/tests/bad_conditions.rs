@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rcsec::outbox::conformance::message;
-use rcsec::{Outbox, OutboxError, OutboxState};
+use rcsec::{ClaimToken, Outbox, OutboxError, OutboxState};
 use rcsec_audit::sink::conformance::events;
 use rcsec_audit::{AuditSink, SinkError, Verifier};
 use rcsec_core::{AlertId, Timestamp};
@@ -278,9 +278,20 @@ fn a_corrupt_outbox_row_is_a_typed_error_and_claims_nothing() {
         // Nothing was claimed: msg-0 sorts first and is still untouched.
         let status = outbox.status(&message(0).id, T0).await.unwrap().unwrap();
         assert_eq!((status.state, status.attempts), (OutboxState::Pending, 0));
-        // Failing the bad row takes it out of the queue; the rest flows again.
+        // Failing the bad row (under the attempt count its status reports: nobody holds a
+        // claim on it) takes it out of the queue; the rest flows again.
+        let attempts = outbox
+            .status(&message(1).id, T0)
+            .await
+            .unwrap()
+            .unwrap()
+            .attempts;
         outbox
-            .mark_failed(&message(1).id, "stored_message_corrupt", T0)
+            .mark_failed(
+                &ClaimToken::new(message(1).id, attempts),
+                "stored_message_corrupt",
+                T0,
+            )
             .await
             .unwrap();
         let claimed: Vec<_> = outbox

@@ -63,11 +63,12 @@ fn child(path: &Path) {
             assert!(outbox.enqueue(&m, T0).await.unwrap());
             writeln!(out, "enqueued {}", m.id.as_str()).unwrap();
             for claim in outbox.claim_due(T0, LEASE, 1).await.unwrap() {
+                let token = claim.token();
                 let id = claim.message.id;
                 writeln!(out, "claimed {}", id.as_str()).unwrap();
                 // Every third claimed message is left in flight, as if the sender died.
                 if i % 3 != 0 {
-                    outbox.mark_sent(&id, "loopback", "d", T0).await.unwrap();
+                    outbox.mark_sent(&token, "loopback", "d", T0).await.unwrap();
                     writeln!(out, "sent {}", id.as_str()).unwrap();
                 }
             }
@@ -178,11 +179,9 @@ fn check(path: &Path, acks: &Acks, previous: &mut BTreeMap<String, OutboxState>)
         // After the leases run out, every unsent message comes back exactly once, and no
         // sent one does.
         let later = T0.saturating_add(LEASE);
-        let reclaimed: BTreeSet<String> = outbox
-            .claim_due(later, LEASE, 10_000)
-            .await
-            .unwrap()
-            .into_iter()
+        let reclaims = outbox.claim_due(later, LEASE, 10_000).await.unwrap();
+        let reclaimed: BTreeSet<String> = reclaims
+            .iter()
             .map(|c| c.message.id.as_str().to_owned())
             .collect();
         assert!(
@@ -200,9 +199,11 @@ fn check(path: &Path, acks: &Acks, previous: &mut BTreeMap<String, OutboxState>)
                 .is_empty()
         );
         // Settle this round's messages so the next round starts clean.
-        for id in &reclaimed {
-            let id = MessageId::new(id.clone()).unwrap();
-            outbox.mark_sent(&id, "loopback", "d", later).await.unwrap();
+        for claim in &reclaims {
+            outbox
+                .mark_sent(&claim.token(), "loopback", "d", later)
+                .await
+                .unwrap();
         }
         for id in acks.enqueued.iter().chain(&reclaimed) {
             previous.insert(id.clone(), OutboxState::Sent);

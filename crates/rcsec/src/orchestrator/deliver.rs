@@ -17,7 +17,7 @@ use super::{Held, MessageMeta, Orchestrator, OrchestratorError};
 use crate::alert::Alert;
 use crate::facts;
 use crate::message::{ActionKind, MessageBody, MessageId, OutboundMessage};
-use crate::outbox::{Claim, OutboxState};
+use crate::outbox::{Claim, ClaimToken, OutboxError, OutboxState};
 use crate::provider::{ProviderHealth, SendError};
 use crate::responder::Responder;
 
@@ -52,6 +52,9 @@ impl Gates {
 pub(crate) struct DrainStats {
     pub(crate) sent: usize,
     pub(crate) failed: usize,
+    /// Claims whose outcome could not be recorded because a newer claim superseded them (the
+    /// lease ran out mid-send); the newer claim owns the message.
+    pub(crate) superseded: usize,
     pub(crate) fallbacks: Vec<Delivery>,
 }
 
@@ -411,10 +414,14 @@ impl Orchestrator {
         stats: &mut DrainStats,
     ) -> Result<(), OrchestratorError> {
         let now = self.now();
+        let token = claim.token();
         let msg = claim.message;
         let meta = self.lock()?.messages.get(&msg.id).cloned();
         if claim.attempt > self.config.retry.max_attempts {
-            return self.fail(&msg, "attempts_exhausted", stats).await;
+            return self
+                .fail(&msg, &token, "attempts_exhausted", stats)
+                .await
+                .map(drop);
         }
         let mut retry_after = Duration::ZERO;
         let mut retryable = false;
@@ -431,9 +438,15 @@ impl Orchestrator {
             }
             match provider.send(&msg).await {
                 Ok(delivery) => {
-                    self.outbox
-                        .mark_sent(&msg.id, provider.name(), delivery.as_str(), now)
-                        .await?;
+                    let marked = self
+                        .outbox
+                        .mark_sent(&token, provider.name(), delivery.as_str(), now)
+                        .await;
+                    if !fenced(marked, stats)? {
+                        // A newer claim re-sends under the same idempotency key and records
+                        // (and audits) the outcome; recording it here too would double it.
+                        return Ok(());
+                    }
                     let mut e = self
                         .event(EventKind::MessageSent, now)
                         .alert(msg.alert.clone())
@@ -467,14 +480,16 @@ impl Orchestrator {
             }
         }
         if not_reachable {
-            self.fail(&msg, last, stats).await?;
+            if !self.fail(&msg, &token, last, stats).await? {
+                return Ok(());
+            }
             if let Some(meta) = meta {
                 self.fall_back(meta, stats).await?;
             }
             return Ok(());
         }
         if !retryable {
-            return self.fail(&msg, last, stats).await;
+            return self.fail(&msg, &token, last, stats).await.map(drop);
         }
         let mut jitter = [0u8; 4];
         let jitter = match self.rng.fill(&mut jitter) {
@@ -486,20 +501,28 @@ impl Orchestrator {
             .retry
             .delay(claim.attempt, jitter)
             .max(retry_after);
-        self.outbox
-            .mark_retry(&msg.id, now.saturating_add(delay), last)
-            .await?;
+        let marked = self
+            .outbox
+            .mark_retry(&token, now.saturating_add(delay), last)
+            .await;
+        fenced(marked, stats)?;
         Ok(())
     }
 
+    /// Records the claimed message as failed and audits it; `false` when a newer claim
+    /// superseded this one (nothing recorded: the newer claim owns the outcome).
     async fn fail(
         &self,
         msg: &OutboundMessage,
+        token: &ClaimToken,
         reason: &str,
         stats: &mut DrainStats,
-    ) -> Result<(), OrchestratorError> {
+    ) -> Result<bool, OrchestratorError> {
         let now = self.now();
-        self.outbox.mark_failed(&msg.id, reason, now).await?;
+        let marked = self.outbox.mark_failed(token, reason, now).await;
+        if !fenced(marked, stats)? {
+            return Ok(false);
+        }
         let e = self
             .event(EventKind::MessageSent, now)
             .alert(msg.alert.clone())
@@ -509,7 +532,7 @@ impl Orchestrator {
             .reason(reason);
         self.record(e).await?;
         stats.failed += 1;
-        Ok(())
+        Ok(true)
     }
 
     /// After `not_reachable`: forget what we knew about the number, tell the resolver (which
@@ -612,5 +635,21 @@ pub(crate) fn body_bytes(body: &MessageBody) -> &[u8] {
     match body {
         MessageBody::Text { text, .. } | MessageBody::Sms { text } => text.expose().as_bytes(),
         MessageBody::Encrypted { ciphertext } => ciphertext,
+    }
+}
+
+/// The outcome of a fenced outbox update: `Ok(true)` applied, `Ok(false)` refused because a
+/// newer claim superseded ours (counted, not an error: the newer claim owns the message).
+fn fenced(
+    result: Result<(), OutboxError>,
+    stats: &mut DrainStats,
+) -> Result<bool, OrchestratorError> {
+    match result {
+        Ok(()) => Ok(true),
+        Err(OutboxError::StaleClaim) => {
+            stats.superseded += 1;
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
     }
 }

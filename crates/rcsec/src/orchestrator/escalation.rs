@@ -140,6 +140,7 @@ impl Orchestrator {
         self.finish(&mut report.released).await?;
         report.retried_sent = stats.sent;
         report.failed = stats.failed;
+        report.superseded = stats.superseded;
         report.released.extend(stats.fallbacks);
 
         for id in self.outbox.expire_due(now).await? {

@@ -173,4 +173,7 @@ pub struct TickReport {
     pub failed: usize,
     /// Messages that expired on this tick.
     pub expired: usize,
+    /// Claims this tick could not record because their lease ran out and another worker
+    /// claimed the message meanwhile (that worker records the outcome).
+    pub superseded: usize,
 }

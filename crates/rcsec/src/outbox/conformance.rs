@@ -22,7 +22,7 @@ use rcsec_core::Route;
 use rcsec_core::{AlertId, Msisdn, Redacted, Timestamp};
 use tokio::sync::Barrier;
 
-use super::{Outbox, OutboxError, OutboxState};
+use super::{ClaimToken, Outbox, OutboxError, OutboxState};
 use crate::message::{ActionKind, MessageBody, MessageId, OutboundMessage};
 
 /// Runs a suite future on a fresh 4-worker runtime.
@@ -43,7 +43,9 @@ macro_rules! outbox_tests {
             enqueue_is_idempotent_and_round_trips, claim_hands_each_message_out_once,
             lease_expiry_returns_message, retry_reschedules, terminal_states_refuse_updates,
             expiry_ends_unsent_messages, claims_oldest_first_and_respects_limit,
-            unknown_ids_are_not_found, concurrent_claim_race);
+            unknown_ids_are_not_found, concurrent_claim_race,
+            stale_claim_cannot_overwrite_a_newer_claim, expired_lease_without_newer_claim_still_records,
+            unclaimed_message_fails_under_its_status_token);
     };
 }
 
@@ -136,7 +138,7 @@ pub async fn lease_expiry_returns_message(o: Arc<dyn Outbox>) {
     let again = o.claim_due(at(30), LEASE, 10).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].attempt, 2);
-    o.mark_sent(&message(0).id, "loopback", "d-1", at(31))
+    o.mark_sent(&again[0].token(), "loopback", "d-1", at(31))
         .await
         .unwrap();
     let status = o.status(&message(0).id, at(31)).await.unwrap().unwrap();
@@ -150,8 +152,8 @@ pub async fn lease_expiry_returns_message(o: Arc<dyn Outbox>) {
 pub async fn retry_reschedules(o: Arc<dyn Outbox>) {
     let id = message(0).id;
     o.enqueue(&message(0), T0).await.unwrap();
-    o.claim_due(T0, LEASE, 10).await.unwrap();
-    o.mark_retry(&id, at(10), "provider_unavailable")
+    let claim = o.claim_due(T0, LEASE, 10).await.unwrap().remove(0);
+    o.mark_retry(&claim.token(), at(10), "provider_unavailable")
         .await
         .unwrap();
     let status = o.status(&id, at(1)).await.unwrap().unwrap();
@@ -169,11 +171,13 @@ pub async fn terminal_states_refuse_updates(o: Arc<dyn Outbox>) {
     for n in 0..2 {
         o.enqueue(&message(n), T0).await.unwrap();
     }
-    o.claim_due(T0, LEASE, 10).await.unwrap();
-    o.mark_sent(&message(0).id, "p", "d", T0).await.unwrap();
-    o.mark_failed(&message(1).id, "rejected", T0).await.unwrap();
-    for n in 0..2 {
-        let id = message(n).id;
+    let claims = o.claim_due(T0, LEASE, 10).await.unwrap();
+    o.mark_sent(&claims[0].token(), "p", "d", T0).await.unwrap();
+    o.mark_failed(&claims[1].token(), "rejected", T0)
+        .await
+        .unwrap();
+    for claim in &claims {
+        let id = claim.token();
         assert!(matches!(
             o.mark_failed(&id, "x", T0).await,
             Err(OutboxError::AlreadyTerminal)
@@ -201,8 +205,8 @@ pub async fn expiry_ends_unsent_messages(o: Arc<dyn Outbox>) {
     for n in 0..3 {
         o.enqueue(&message(n), T0).await.unwrap();
     }
-    o.claim_due(T0, LEASE, 1).await.unwrap();
-    o.mark_sent(&message(0).id, "p", "d", T0).await.unwrap();
+    let first = o.claim_due(T0, LEASE, 1).await.unwrap().remove(0);
+    o.mark_sent(&first.token(), "p", "d", T0).await.unwrap();
     assert!(o.claim_due(at(3_600), LEASE, 10).await.unwrap().is_empty());
     let expired = o.expire_due(at(3_600)).await.unwrap();
     assert_eq!(expired, vec![message(1).id, message(2).id]);
@@ -244,8 +248,9 @@ pub async fn claims_oldest_first_and_respects_limit(o: Arc<dyn Outbox>) {
 
 /// Updates of ids never enqueued are typed errors.
 pub async fn unknown_ids_are_not_found(o: Arc<dyn Outbox>) {
-    let id = MessageId::new("never-enqueued").unwrap();
-    assert!(o.status(&id, T0).await.unwrap().is_none());
+    let unknown = MessageId::new("never-enqueued").unwrap();
+    assert!(o.status(&unknown, T0).await.unwrap().is_none());
+    let id = ClaimToken::new(unknown, 1);
     assert!(matches!(
         o.mark_sent(&id, "p", "d", T0).await,
         Err(OutboxError::NotFound)
@@ -271,18 +276,107 @@ pub async fn concurrent_claim_race(o: Arc<dyn Outbox>) {
                 let (o, barrier) = (Arc::clone(&o), Arc::clone(&barrier));
                 tokio::spawn(async move {
                     barrier.wait().await;
-                    o.claim_due(T0, LEASE, 1).await.unwrap().len()
+                    o.claim_due(T0, LEASE, 1).await.unwrap()
                 })
             })
             .collect();
-        let mut winners = 0;
+        let mut winners = Vec::new();
         for t in tasks {
-            winners += t.await.unwrap();
+            winners.extend(t.await.unwrap());
         }
         assert_eq!(
-            winners, 1,
-            "round {round}: {winners} workers claimed one message"
+            winners.len(),
+            1,
+            "round {round}: {} workers claimed one message",
+            winners.len()
         );
-        o.mark_sent(&m.id, "p", "d", T0).await.unwrap();
+        o.mark_sent(&winners[0].token(), "p", "d", T0)
+            .await
+            .unwrap();
     }
+}
+
+/// A worker whose lease ran out and whose message was claimed again cannot record anything:
+/// every `mark_*` under the old token is refused and changes nothing.
+pub async fn stale_claim_cannot_overwrite_a_newer_claim(o: Arc<dyn Outbox>) {
+    let id = message(0).id;
+    o.enqueue(&message(0), T0).await.unwrap();
+    let slow = o.claim_due(T0, LEASE, 10).await.unwrap().remove(0).token();
+    let newer = o
+        .claim_due(at(30), LEASE, 10)
+        .await
+        .unwrap()
+        .remove(0)
+        .token();
+    assert_eq!((slow.attempt, newer.attempt), (1, 2));
+    let stale = |r: Result<(), OutboxError>| matches!(r, Err(OutboxError::StaleClaim));
+    assert!(stale(o.mark_sent(&slow, "late", "d-late", at(31)).await));
+    assert!(stale(o.mark_retry(&slow, at(40), "timeout").await));
+    assert!(stale(o.mark_failed(&slow, "rejected", at(31)).await));
+    let status = o.status(&id, at(31)).await.unwrap().unwrap();
+    assert_eq!((status.state, status.attempts), (OutboxState::InFlight, 2));
+    assert_eq!((status.provider, status.last_error), (None, None));
+
+    // The newer claim records normally; the slow one stays refused, even once terminal.
+    o.mark_retry(&newer, at(50), "rate_limited").await.unwrap();
+    let third = o
+        .claim_due(at(50), LEASE, 10)
+        .await
+        .unwrap()
+        .remove(0)
+        .token();
+    assert!(stale(o.mark_sent(&newer, "p", "d-2", at(51)).await));
+    o.mark_sent(&third, "p", "d-3", at(51)).await.unwrap();
+    assert!(stale(o.mark_failed(&slow, "x", at(52)).await));
+    let status = o.status(&id, at(52)).await.unwrap().unwrap();
+    assert_eq!(status.state, OutboxState::Sent);
+    assert_eq!(status.delivery_id.as_deref(), Some("d-3"));
+}
+
+/// A lease that ran out with nobody claiming the message since does not void the worker's
+/// token: its send may well have succeeded, and recording that is right.
+pub async fn expired_lease_without_newer_claim_still_records(o: Arc<dyn Outbox>) {
+    let id = message(0).id;
+    o.enqueue(&message(0), T0).await.unwrap();
+    let claim = o.claim_due(T0, LEASE, 10).await.unwrap().remove(0);
+    o.mark_sent(&claim.token(), "p", "d-1", at(45))
+        .await
+        .unwrap();
+    let status = o.status(&id, at(45)).await.unwrap().unwrap();
+    assert_eq!(status.state, OutboxState::Sent);
+    assert!(o.claim_due(at(60), LEASE, 10).await.unwrap().is_empty());
+}
+
+/// A message can be taken out of the queue without a claim, under the attempt count read
+/// from `status`, which is refused once a worker claims it in between.
+pub async fn unclaimed_message_fails_under_its_status_token(o: Arc<dyn Outbox>) {
+    for n in 0..2 {
+        o.enqueue(&message(n), T0).await.unwrap();
+    }
+    let read = |n: u32| {
+        let o = Arc::clone(&o);
+        async move {
+            let status = o.status(&message(n).id, T0).await.unwrap().unwrap();
+            ClaimToken::new(message(n).id, status.attempts)
+        }
+    };
+    let first = read(0).await;
+    o.mark_failed(&first, "stored_message_corrupt", T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        o.status(&message(0).id, T0).await.unwrap().unwrap().state,
+        OutboxState::Failed
+    );
+
+    let second = read(1).await;
+    let claimed = o.claim_due(T0, LEASE, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert!(matches!(
+        o.mark_failed(&second, "operator", T0).await,
+        Err(OutboxError::StaleClaim)
+    ));
+    o.mark_sent(&claimed[0].token(), "p", "d", T0)
+        .await
+        .unwrap();
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rcsec_core::Timestamp;
 
-use super::{Claim, Outbox, OutboxError, OutboxState, OutboxStatus};
+use super::{Claim, ClaimToken, Outbox, OutboxError, OutboxState, OutboxStatus};
 use crate::message::{MessageId, OutboundMessage};
 
 #[derive(Debug)]
@@ -57,8 +57,13 @@ fn visible_state(row: &Row, now: Timestamp) -> OutboxState {
     }
 }
 
-fn update<'a>(inner: &'a mut Inner, id: &MessageId) -> Result<&'a mut Row, OutboxError> {
-    let row = inner.rows.get_mut(id).ok_or(OutboxError::NotFound)?;
+/// The row `claim` may update: it exists, no newer claim superseded `claim`, and it is not
+/// terminal.
+fn update<'a>(inner: &'a mut Inner, claim: &ClaimToken) -> Result<&'a mut Row, OutboxError> {
+    let row = inner.rows.get_mut(&claim.id).ok_or(OutboxError::NotFound)?;
+    if row.attempts != claim.attempt {
+        return Err(OutboxError::StaleClaim);
+    }
     if row.state.is_terminal() {
         return Err(OutboxError::AlreadyTerminal);
     }
@@ -134,13 +139,13 @@ impl Outbox for MemoryOutbox {
 
     async fn mark_sent(
         &self,
-        id: &MessageId,
+        claim: &ClaimToken,
         provider: &str,
         delivery_id: &str,
         _now: Timestamp,
     ) -> Result<(), OutboxError> {
         let mut inner = self.lock()?;
-        let row = update(&mut inner, id)?;
+        let row = update(&mut inner, claim)?;
         row.state = OutboxState::Sent;
         row.provider = Some(provider.to_owned());
         row.delivery_id = Some(delivery_id.to_owned());
@@ -149,12 +154,12 @@ impl Outbox for MemoryOutbox {
 
     async fn mark_retry(
         &self,
-        id: &MessageId,
+        claim: &ClaimToken,
         next_attempt_at: Timestamp,
         reason: &str,
     ) -> Result<(), OutboxError> {
         let mut inner = self.lock()?;
-        let row = update(&mut inner, id)?;
+        let row = update(&mut inner, claim)?;
         row.state = OutboxState::Pending;
         row.next_attempt_at = next_attempt_at;
         row.lease_until = Timestamp::EPOCH;
@@ -164,12 +169,12 @@ impl Outbox for MemoryOutbox {
 
     async fn mark_failed(
         &self,
-        id: &MessageId,
+        claim: &ClaimToken,
         reason: &str,
         _now: Timestamp,
     ) -> Result<(), OutboxError> {
         let mut inner = self.lock()?;
-        let row = update(&mut inner, id)?;
+        let row = update(&mut inner, claim)?;
         row.state = OutboxState::Failed;
         row.last_error = Some(reason.to_owned());
         Ok(())

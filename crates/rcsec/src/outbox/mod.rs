@@ -6,10 +6,13 @@
 //! 1. [`Outbox::enqueue`] stores the message (idempotent on its [`MessageId`]).
 //! 2. A worker [`Outbox::claim_due`]s messages under a lease, sends each with its id as the
 //!    provider's idempotency key, and records the outcome ([`Outbox::mark_sent`],
-//!    [`Outbox::mark_retry`], [`Outbox::mark_failed`]).
+//!    [`Outbox::mark_retry`], [`Outbox::mark_failed`]) under the claim's [`ClaimToken`].
 //!
 //! A worker that dies mid-send leaves its claim to expire; the message is claimed again and
-//! re-sent under the same id, which the provider de-duplicates. Messages past their
+//! re-sent under the same id, which the provider de-duplicates. A worker that was only *slow*
+//! (its lease ran out while the provider call hung) must not then overwrite what the newer
+//! claim recorded: every `mark_*` is a compare-and-set on the claim's attempt number (a
+//! fencing token) and a superseded claim gets [`OutboxError::StaleClaim`], changing nothing. Messages past their
 //! `expires_at` end [`OutboxState::Expired`] instead of being sent late. Every message ends in
 //! exactly one terminal state: sent, failed or expired.
 
@@ -87,6 +90,39 @@ pub struct Claim {
     pub lease_until: Timestamp,
 }
 
+impl Claim {
+    /// The fencing token the outcome of this claim must be recorded under.
+    pub fn token(&self) -> ClaimToken {
+        ClaimToken {
+            id: self.message.id.clone(),
+            attempt: self.attempt,
+        }
+    }
+}
+
+/// The right to record the outcome of one claim: the message id and the attempt number the
+/// claim was handed.
+///
+/// Each claim increments a message's attempt count, so the attempt number is a fencing token:
+/// `mark_sent`, `mark_retry` and `mark_failed` apply only while the stored count still equals
+/// it, i.e. while no newer claim exists. Taking a message out of the queue without a claim (an
+/// operator failing a stored message that no longer decodes) uses the attempt count read from
+/// [`Outbox::status`], which fails the same way if a worker claims it in between.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClaimToken {
+    /// The claimed message.
+    pub id: MessageId,
+    /// The attempt number of the claim ([`Claim::attempt`], or [`OutboxStatus::attempts`]).
+    pub attempt: u32,
+}
+
+impl ClaimToken {
+    /// A token for `id` at `attempt`.
+    pub fn new(id: MessageId, attempt: u32) -> Self {
+        Self { id, attempt }
+    }
+}
+
 /// What the outbox knows about one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxStatus {
@@ -115,6 +151,10 @@ pub enum OutboxError {
     /// The message is already terminal (sent, failed or expired); the update was not applied.
     #[error("outbox message is already in a terminal state")]
     AlreadyTerminal,
+    /// A newer claim superseded this one (its lease ran out and another worker claimed the
+    /// message); the update was not applied and the newer claim owns the outcome.
+    #[error("outbox claim was superseded by a newer claim")]
+    StaleClaim,
     /// The backend failed (connection, constraint, full disk); nothing was half-written.
     #[error("outbox backend failed")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -129,7 +169,10 @@ pub enum OutboxError {
 /// - `claim_due` hands each due message to exactly one caller until its lease runs out; due
 ///   means pending with `next_attempt_at <= now`, or in flight with an expired lease, and not
 ///   yet expired. Messages are claimed oldest `next_attempt_at` first.
-/// - State changes after a terminal state are refused with [`OutboxError::AlreadyTerminal`].
+/// - `mark_*` are compare-and-set on the [`ClaimToken`]: when the stored attempt count differs
+///   from the token's (a newer claim exists) they change nothing and return
+///   [`OutboxError::StaleClaim`]; otherwise state changes after a terminal state are refused
+///   with [`OutboxError::AlreadyTerminal`].
 /// - An acknowledged call is durable: it survives a crash of the process right after it.
 ///
 /// `rcsec::outbox_tests!(constructor)` (feature `test-utils`) checks these.
@@ -165,7 +208,7 @@ pub enum OutboxError {
 /// assert_eq!(first.len(), 1);
 /// assert!(outbox.claim_due(now, lease, 10).await?.is_empty());
 ///
-/// outbox.mark_sent(&message.id, "sms", "sms-1", now).await?;
+/// outbox.mark_sent(&first[0].token(), "sms", "sms-1", now).await?;
 /// let status = outbox.status(&message.id, now).await?.expect("known id");
 /// assert_eq!(status.state, OutboxState::Sent);
 /// assert_eq!(outbox.depth().await?, 0);
@@ -187,27 +230,28 @@ pub trait Outbox: Send + Sync + fmt::Debug + 'static {
         limit: usize,
     ) -> Result<Vec<Claim>, OutboxError>;
 
-    /// Records that `provider` accepted the message (terminal).
+    /// Records that `provider` accepted the claimed message (terminal).
     async fn mark_sent(
         &self,
-        id: &MessageId,
+        claim: &ClaimToken,
         provider: &str,
         delivery_id: &str,
         now: Timestamp,
     ) -> Result<(), OutboxError>;
 
-    /// Returns the message to pending, due at `next_attempt_at`, after a transient failure.
+    /// Returns the claimed message to pending, due at `next_attempt_at`, after a transient
+    /// failure.
     async fn mark_retry(
         &self,
-        id: &MessageId,
+        claim: &ClaimToken,
         next_attempt_at: Timestamp,
         reason: &str,
     ) -> Result<(), OutboxError>;
 
-    /// Gives up on the message (terminal).
+    /// Gives up on the claimed message (terminal).
     async fn mark_failed(
         &self,
-        id: &MessageId,
+        claim: &ClaimToken,
         reason: &str,
         now: Timestamp,
     ) -> Result<(), OutboxError>;
