@@ -6,7 +6,7 @@ use std::time::Duration;
 use alertd::AppOptions;
 use rcsec::core::Timestamp;
 use rcsec::message::{MessageId, OutboundMessage};
-use rcsec::{Claim, Outbox, OutboxError, OutboxStatus};
+use rcsec::{Claim, ClaimToken, Outbox, OutboxError, OutboxStatus};
 
 use crate::support::{Daemon, TOKEN, get, post_alerts, request, split_link, webhook};
 
@@ -164,17 +164,17 @@ impl Outbox for DownOutbox {
     }
     async fn mark_sent(
         &self,
-        _: &MessageId,
+        _: &ClaimToken,
         _: &str,
         _: &str,
         _: Timestamp,
     ) -> Result<(), OutboxError> {
         Err(down())
     }
-    async fn mark_retry(&self, _: &MessageId, _: Timestamp, _: &str) -> Result<(), OutboxError> {
+    async fn mark_retry(&self, _: &ClaimToken, _: Timestamp, _: &str) -> Result<(), OutboxError> {
         Err(down())
     }
-    async fn mark_failed(&self, _: &MessageId, _: &str, _: Timestamp) -> Result<(), OutboxError> {
+    async fn mark_failed(&self, _: &ClaimToken, _: &str, _: Timestamp) -> Result<(), OutboxError> {
         Err(down())
     }
     async fn expire_due(&self, _: Timestamp) -> Result<Vec<MessageId>, OutboxError> {
