@@ -12,6 +12,10 @@
 //!   typed events (delivered, read, suggestion postbacks, TTL expiry, user text), postback
 //!   data bound to alert, message and recipient with a MAC, and de-duplication.
 //!
+//! # Crate features
+//! - `client` (default): the REST adapter and its HTTP stack (`rcsec-http`: hyper, rustls).
+//!   Without it the crate is only the inbound webhook library.
+//!
 //! # Security
 //! RCS Business Messaging is **not** end-to-end encrypted: the RBM platform reads every
 //! message. Everything here reports E2EE as unverified, so the policy only routes redacted
@@ -19,13 +23,19 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "client")]
 mod content;
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "client")]
 mod provider;
+#[cfg(feature = "client")]
 mod token;
 pub mod webhook;
 
+#[cfg(feature = "client")]
 pub use content::{ContentError, MAX_SUGGESTIONS, MAX_TEXT_CHARS};
+#[cfg(feature = "client")]
 pub use provider::{DEFAULT_BASE_URL, RbmConfig, RbmProvider, RevokeError, RevokeOutcome};
+#[cfg(feature = "client")]
 pub use token::{BearerToken, StaticToken, TokenError, TokenSource};
