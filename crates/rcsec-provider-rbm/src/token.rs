@@ -44,6 +44,41 @@ pub enum TokenError {
 }
 
 /// Supplies the bearer token for each RBM API call (a service-account token source).
+///
+/// # Contract
+/// - Called before every request, so it must be cheap when it has a valid token: cache it and
+///   refresh shortly before expiry, not on every call.
+/// - Concurrent calls are normal (one per in-flight send); an implementation must be safe
+///   under them and should not stampede the token service.
+/// - Never log or put the token into an error; [`BearerToken`] prints its length only.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// use std::sync::Mutex;
+/// use rcsec_provider_rbm::{BearerToken, TokenError, TokenSource};
+///
+/// /// A token a sidecar writes; re-read when the sidecar says it rotated.
+/// #[derive(Debug)]
+/// struct Sidecar { current: Mutex<String> }
+///
+/// #[async_trait::async_trait]
+/// impl TokenSource for Sidecar {
+///     async fn token(&self) -> Result<BearerToken, TokenError> {
+///         let current = self.current.lock().map_err(|_| TokenError::Backend("poisoned".into()))?;
+///         Ok(BearerToken::new(current.as_str()))
+///     }
+/// }
+///
+/// let source = Sidecar { current: Mutex::new("ya29.first".into()) };
+/// assert_eq!(source.token().await?.expose(), "ya29.first");
+/// *source.current.lock().map_err(|_| "poisoned")? = "ya29.second".into();
+/// let token = source.token().await?;
+/// assert_eq!(token.expose(), "ya29.second");
+/// assert!(!format!("{token:?}").contains("ya29"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[async_trait]
 pub trait TokenSource: Send + Sync + fmt::Debug + 'static {
     /// A currently valid token; implementations cache and refresh.
