@@ -7,7 +7,9 @@
 //!   `openUrlAction`, ≤ 4; `ttl` from the message's expiry) and revokes (`DELETE …/{messageId}`).
 //!   Errors map to the pipeline's: 404 → not reachable (fallback), 400/403 → rejected (the
 //!   policy shapes the content again or falls back), 409 → already accepted, 429 → rate
-//!   limited, 5xx and timeouts → transient. The OAuth bearer comes from a [`TokenSource`].
+//!   limited, 5xx and timeouts → transient. The OAuth bearer comes from a [`TokenSource`]:
+//!   [`ServiceAccountTokenSource`] (a service-account key, the JWT-bearer grant, cached) or
+//!   [`StaticToken`].
 //! - [`webhook`]: the inbound side — `X-Goog-Signature` verification before any parsing,
 //!   typed events (delivered, read, suggestion postbacks, TTL expiry, user text), postback
 //!   data bound to alert, message and recipient with a MAC, and de-duplication.
@@ -30,6 +32,8 @@ pub mod fuzzing;
 #[cfg(feature = "client")]
 mod provider;
 #[cfg(feature = "client")]
+mod service_account;
+#[cfg(feature = "client")]
 mod token;
 pub mod webhook;
 
@@ -37,5 +41,9 @@ pub mod webhook;
 pub use content::{ContentError, MAX_SUGGESTIONS, MAX_TEXT_CHARS};
 #[cfg(feature = "client")]
 pub use provider::{DEFAULT_BASE_URL, RbmConfig, RbmProvider, RevokeError, RevokeOutcome};
+#[cfg(feature = "client")]
+pub use service_account::{
+    RBM_SCOPE, ServiceAccountError, ServiceAccountKey, ServiceAccountTokenSource,
+};
 #[cfg(feature = "client")]
 pub use token::{BearerToken, StaticToken, TokenError, TokenSource};

@@ -5,5 +5,7 @@
 mod api {
     #[cfg(feature = "client")]
     mod provider;
+    #[cfg(feature = "client")]
+    mod service_account;
     mod webhook;
 }
