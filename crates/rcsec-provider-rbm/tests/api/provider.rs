@@ -19,22 +19,22 @@ use rcsec_provider_rbm::webhook::{PostbackKey, PostbackSigner};
 use rcsec_provider_rbm::{RbmConfig, RbmProvider, RevokeOutcome, StaticToken};
 use serde_json::{Value, json};
 
-const RCS_USER: &str = "+447700900123";
+pub(super) const RCS_USER: &str = "+447700900123";
 const SMS_USER: &str = "+447700900456";
-const TOKEN: &str = "ya29.CANARY-TOKEN";
+pub(super) const TOKEN: &str = "ya29.CANARY-TOKEN";
 const CANARY: &str = "CANARY-hunter2";
 
 #[derive(Default)]
-struct Fake {
+pub(super) struct Fake {
     /// messageId -> (phone, body), messages accepted and not revoked.
-    messages: HashMap<String, (String, Value)>,
+    pub(super) messages: HashMap<String, (String, Value)>,
     accepted: usize,
     /// Statuses to answer instead of the normal behaviour, in order.
     script: VecDeque<StatusCode>,
     capability_queries: Vec<HashMap<String, String>>,
 }
 
-type Shared = Arc<Mutex<Fake>>;
+pub(super) type Shared = Arc<Mutex<Fake>>;
 
 fn google_error(status: StatusCode, text: &str) -> Response {
     let mut res = (
@@ -135,7 +135,7 @@ async fn revoke(
     }
 }
 
-async fn fake_rbm() -> (url::Url, Shared) {
+pub(super) async fn fake_rbm() -> (url::Url, Shared) {
     let fake: Shared = Arc::default();
     let app = Router::new()
         .route("/v1/phones/{phone}/capabilities", get(capabilities))
