@@ -279,7 +279,7 @@ impl Verifier {
     pub fn verify_bytes(mut self, log: &[u8]) -> Result<Verified, VerifyError> {
         let mut rest = log;
         while !rest.is_empty() {
-            let Some(end) = rest.iter().position(|&b| b == b'\n') else {
+            let Some(end) = memchr::memchr(b'\n', rest) else {
                 return Err(self.fail(VerifyFailure::TornLine));
             };
             self.push_line(&rest[..end])?;

@@ -77,22 +77,23 @@ pub(crate) struct RawEvent<'a> {
     pub(crate) sequence: u64,
     time: u64,
     kind: RawKind<'a>,
-    alert: Option<&'a str>,
-    recipient: Option<(Hash, u32)>,
-    actor: Option<&'a str>,
-    route: Option<&'a str>,
-    provider: Option<&'a str>,
-    link: Option<&'a str>,
-    outcome: Option<&'a str>,
-    reason: Option<&'a str>,
-    message_hash: Option<(Hash, u32)>,
+    alert: Option<&'a [u8]>,
+    /// Validated lowercase hex (64 digits) and key version; decoded only by `into_event`.
+    recipient: Option<(&'a [u8], u32)>,
+    actor: Option<&'a [u8]>,
+    route: Option<&'a [u8]>,
+    provider: Option<&'a [u8]>,
+    link: Option<&'a [u8]>,
+    outcome: Option<&'a [u8]>,
+    reason: Option<&'a [u8]>,
+    message_hash: Option<(&'a [u8], u32)>,
 }
 
 enum RawKind<'a> {
     Plain(EventKind),
     Fallback {
-        e2ee: &'a str,
-        fallback_reason: &'a str,
+        e2ee: &'a [u8],
+        fallback_reason: &'a [u8],
         action_taken: FallbackAction,
     },
 }
@@ -141,7 +142,7 @@ fn parse_event_fields<'a>(c: &mut Cursor<'a>) -> Result<RawEvent<'a>, LineError>
         _ => return Err(LineError::InvalidField { field: "kind" }),
     };
     let alert = match c.member(b"alert")? {
-        Some(raw) if valid_alert_id(raw) => Some(ascii(raw, "alert")?),
+        Some(raw) if valid_alert_id(raw) => Some(raw),
         Some(_) => return Err(LineError::InvalidField { field: "alert" }),
         None => None,
     };
@@ -204,14 +205,31 @@ fn parse_event_fields<'a>(c: &mut Cursor<'a>) -> Result<RawEvent<'a>, LineError>
     })
 }
 
-fn ascii<'a>(raw: &'a [u8], field: &'static str) -> Result<&'a str, LineError> {
-    std::str::from_utf8(raw).map_err(|_| LineError::InvalidField { field })
+/// A validated label or id as text (every validated value is ASCII, so this only fails on a
+/// parser bug, reported as an invalid field rather than a panic).
+fn text(raw: &[u8], field: &'static str) -> Result<String, LineError> {
+    std::str::from_utf8(raw)
+        .map(str::to_owned)
+        .map_err(|_| LineError::InvalidField { field })
+}
+
+fn keyed<T>(
+    raw: Option<(&[u8], u32)>,
+    field: &'static str,
+    make: impl FnOnce(u32, [u8; 32]) -> T,
+) -> Result<Option<T>, LineError> {
+    raw.map(|(hex, version)| {
+        parse_hex32(hex)
+            .map(|h| make(version, *h.as_bytes()))
+            .ok_or(LineError::InvalidField { field })
+    })
+    .transpose()
 }
 
 impl RawEvent<'_> {
     /// The owned event. Every value was validated by the parser.
     pub(crate) fn into_event(self) -> Result<AuditEvent, LineError> {
-        let label = |v: Option<&str>| v.map(|s| Label(s.to_owned()));
+        let label = |v: Option<&[u8]>, field| v.map(|s| text(s, field).map(Label)).transpose();
         let kind = match self.kind {
             RawKind::Plain(kind) => kind,
             RawKind::Fallback {
@@ -219,15 +237,16 @@ impl RawEvent<'_> {
                 fallback_reason,
                 action_taken,
             } => EventKind::Fallback(Fallback {
-                e2ee: Label(e2ee.to_owned()),
-                fallback_reason: Label(fallback_reason.to_owned()),
+                e2ee: Label(text(e2ee, "e2ee")?),
+                fallback_reason: Label(text(fallback_reason, "fallback_reason")?),
                 action_taken,
             }),
         };
         let alert = match self.alert {
-            Some(a) => {
-                Some(AlertId::new(a).map_err(|_| LineError::InvalidField { field: "alert" })?)
-            }
+            Some(a) => Some(
+                AlertId::new(text(a, "alert")?)
+                    .map_err(|_| LineError::InvalidField { field: "alert" })?,
+            ),
             None => None,
         };
         Ok(AuditEvent {
@@ -235,18 +254,14 @@ impl RawEvent<'_> {
             time: Timestamp::from_millis(self.time),
             kind,
             alert,
-            recipient: self
-                .recipient
-                .map(|(h, v)| Pseudonym::from_parts(v, *h.as_bytes())),
-            actor: label(self.actor),
-            route: label(self.route),
-            provider: label(self.provider),
-            link: label(self.link),
-            outcome: label(self.outcome),
-            reason: label(self.reason),
-            message_hash: self
-                .message_hash
-                .map(|(h, v)| MessageHash::from_parts(v, *h.as_bytes())),
+            recipient: keyed(self.recipient, "recipient", Pseudonym::from_parts)?,
+            actor: label(self.actor, "actor")?,
+            route: label(self.route, "route")?,
+            provider: label(self.provider, "provider")?,
+            link: label(self.link, "link")?,
+            outcome: label(self.outcome, "outcome")?,
+            reason: label(self.reason, "reason")?,
+            message_hash: keyed(self.message_hash, "message_hash", MessageHash::from_parts)?,
         })
     }
 }
@@ -287,6 +302,14 @@ fn parse_checkpoint(line: &[u8]) -> Result<Checkpoint, LineError> {
         *key.as_bytes(),
         sig,
     ))
+}
+
+/// Exactly 64 lowercase hex digits: checked branch-free (it vectorises), without decoding.
+fn is_hex64(raw: &[u8]) -> bool {
+    raw.len() == 64
+        && !raw.iter().fold(false, |bad, &b| {
+            bad | !(b.is_ascii_digit() | (b'a'..=b'f').contains(&b))
+        })
 }
 
 fn is_lower_hex(raw: &[u8]) -> bool {
@@ -378,16 +401,30 @@ impl<'a> Cursor<'a> {
     }
 
     /// A string with no escapes: printable ASCII other than `"` and `\`.
+    ///
+    /// Finds the closing quote with a vectorised search and checks the bytes before it
+    /// branch-free; only a failing line pays for locating the first bad byte.
     fn string(&mut self) -> Result<&'a [u8], LineError> {
         self.expect(b"\"")?;
         let start = self.pos;
-        let len = self.buf[start..]
-            .iter()
-            .take_while(|&&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
-            .count();
+        let rest = &self.buf[start..];
+        let len = memchr::memchr(b'"', rest).unwrap_or(rest.len());
+        let raw = &rest[..len];
+        let bad = raw.iter().fold(false, |bad, &b| {
+            bad | !(0x20..0x7f).contains(&b) | (b == b'\\')
+        });
+        if bad {
+            let first = raw
+                .iter()
+                .position(|&b| !(0x20..0x7f).contains(&b) || b == b'\\')
+                .unwrap_or(len);
+            return Err(LineError::Syntax {
+                offset: start + first,
+            });
+        }
         self.pos += len;
         self.expect(b"\"")?;
-        Ok(&self.buf[start..start + len])
+        Ok(raw)
     }
 
     /// `,"name":"value"` if the next member is `name`.
@@ -408,14 +445,14 @@ impl<'a> Cursor<'a> {
         &mut self,
         field: &'static str,
         rule: LabelRule,
-    ) -> Result<Option<&'a str>, LineError> {
+    ) -> Result<Option<&'a [u8]>, LineError> {
         let Some(raw) = self.member(field.as_bytes())? else {
             return Ok(None);
         };
         if !valid_label(raw, rule) {
             return Err(LineError::InvalidField { field });
         }
-        ascii(raw, field).map(Some)
+        Ok(Some(raw))
     }
 
     /// `,"name":"HEX64",KEY_MEMBER:V` if the next member is `name`.
@@ -424,14 +461,16 @@ impl<'a> Cursor<'a> {
         name: &[u8],
         key_member: &[u8],
         field: &'static str,
-    ) -> Result<Option<(Hash, u32)>, LineError> {
+    ) -> Result<Option<(&'a [u8], u32)>, LineError> {
         let Some(raw) = self.member(name)? else {
             return Ok(None);
         };
-        let value = parse_hex32(raw).ok_or(LineError::InvalidField { field })?;
+        if !is_hex64(raw) {
+            return Err(LineError::InvalidField { field });
+        }
         self.expect(key_member)?;
         let version = self.version(field)?;
-        Ok(Some((value, version)))
+        Ok(Some((raw, version)))
     }
 
     fn hash_member(&mut self, prefix: &[u8], field: &'static str) -> Result<Hash, LineError> {

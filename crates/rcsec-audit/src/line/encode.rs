@@ -107,16 +107,26 @@ fn u64_member(out: &mut Vec<u8>, name: &str, value: u64) {
     push_u64(out, value);
 }
 
-fn hex_member(out: &mut Vec<u8>, name: &str, bytes: &[u8]) {
+/// Every byte's two lowercase hex digits, so encoding is one lookup per byte.
+const HEX_PAIRS: [[u8; 2]; 256] = {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut table = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = [HEX[i >> 4], HEX[i & 0x0f]];
+        i += 1;
+    }
+    table
+};
+
+fn hex_member(out: &mut Vec<u8>, name: &str, bytes: &[u8]) {
     out.extend_from_slice(b",\"");
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b"\":\"");
     // Encode into a stack buffer and copy once: per-byte pushes re-check capacity each time.
     let mut buf = [0u8; 128];
     for (pair, &b) in buf.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = HEX[usize::from(b >> 4)];
-        pair[1] = HEX[usize::from(b & 0x0f)];
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
     }
     out.extend_from_slice(&buf[..2 * bytes.len().min(64)]);
     out.push(b'"');
