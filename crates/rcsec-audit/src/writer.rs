@@ -71,6 +71,11 @@ impl LogWriter {
         self.state.size()
     }
 
+    /// Whether this writer signs checkpoints.
+    pub fn signs_checkpoints(&self) -> bool {
+        self.checkpoints.is_some()
+    }
+
     /// The most recent checkpoint written or found.
     pub fn last_checkpoint(&self) -> Option<&Checkpoint> {
         self.last_checkpoint.as_ref()

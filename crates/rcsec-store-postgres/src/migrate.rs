@@ -15,10 +15,10 @@ use crate::error::{OpContext as _, PgError};
 const MIGRATION_LOCK: i64 = i64::from_be_bytes(*b"rcsecmig");
 
 /// Every migration, in order. Never edit a released one: add the next.
-pub(crate) const MIGRATIONS: &[(i32, &str)] = &[(1, V1)];
+pub(crate) const MIGRATIONS: &[(i32, &str)] = &[(1, V1), (2, V2)];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 const V1: &str = r"
 CREATE TABLE links (
@@ -98,6 +98,15 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_due ON outbox (next_attempt_at, seq)
     WHERE state IN ('pending', 'in_flight');
+";
+
+/// Signed audit checkpoints, each with the Merkle frontier at its size: where a sink resumes.
+const V2: &str = r"
+CREATE TABLE audit_checkpoints (
+    size      bigint PRIMARY KEY CHECK (size > 0),
+    line      bytea  NOT NULL,
+    frontier  bytea  NOT NULL CHECK (octet_length(frontier) % 32 = 0)
+);
 ";
 
 /// Brings the database to [`SCHEMA_VERSION`].
