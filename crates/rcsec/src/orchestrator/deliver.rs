@@ -568,6 +568,44 @@ impl Orchestrator {
         Ok(())
     }
 
+    /// A message the provider accepted expired undelivered (RBM `TTL_EXPIRATION_REVOKED`:
+    /// the phone was unreachable for the message's lifetime and the provider withdrew it).
+    /// Pages the same responder again on the route the policy picks once the number is no
+    /// longer taken as reachable there (typically the SMS link), like a `not_reachable` send
+    /// failure. Nothing happens when the alert is acknowledged or resolved meanwhile.
+    ///
+    /// # Errors
+    /// [`OrchestratorError::UnknownMessage`] for a message this orchestrator did not send;
+    /// store and audit failures.
+    pub async fn on_expired(
+        &self,
+        message: &MessageId,
+    ) -> Result<Vec<Delivery>, OrchestratorError> {
+        let meta = {
+            let state = self.lock()?;
+            let meta = state
+                .messages
+                .get(message)
+                .cloned()
+                .ok_or(OrchestratorError::UnknownMessage)?;
+            if state
+                .alerts
+                .get(&meta.alert)
+                .is_none_or(|a| a.acked || a.resolved)
+            {
+                return Ok(Vec::new());
+            }
+            meta
+        };
+        let mut stats = DrainStats::default();
+        self.fall_back(meta, &mut stats).await?;
+        let more = self.drain().await?;
+        let mut out = stats.fallbacks;
+        out.extend(more.fallbacks);
+        self.finish(&mut out).await?;
+        Ok(out)
+    }
+
     pub(crate) fn page_ctx(&self, alert: &AlertId) -> Result<Option<PageCtx>, OrchestratorError> {
         Ok(self.lock()?.alerts.get(alert).map(|a| PageCtx {
             alert: Arc::clone(&a.alert),
