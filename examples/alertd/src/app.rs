@@ -20,8 +20,11 @@ use rcsec_store_sqlite::{
 
 use crate::auth::BearerToken;
 use crate::config::{Config, ConfigError, StoreConfig, read_file};
+use crate::counting::Counting;
 use crate::metrics::Metrics;
+use crate::rbm::RbmInbound;
 use crate::secrets::{self, SecretsError};
+use rcsec_provider_rbm::webhook::{ClientToken, PostbackKey, PostbackSigner};
 
 /// Why the daemon could not start. Never carries a secret or a phone number.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +58,7 @@ struct Stores {
     keyring: Keyring,
     audit_key: Secret<[u8; 32]>,
     link_key: Secret<[u8; 32]>,
+    postback_key: Secret<[u8; 32]>,
 }
 
 fn open_stores(store: &StoreConfig, clock: &dyn Clock) -> Result<Stores, StartError> {
@@ -76,6 +80,7 @@ fn open_stores(store: &StoreConfig, clock: &dyn Clock) -> Result<Stores, StartEr
                     .map_err(pipeline)?,
                 audit_key: random_key()?,
                 link_key: random_key()?,
+                postback_key: random_key()?,
             })
         }
         StoreConfig::Sqlite { state_dir } => open_sqlite(state_dir, clock),
@@ -98,6 +103,7 @@ fn open_sqlite(dir: &Path, clock: &dyn Clock) -> Result<Stores, StartError> {
         keyring: secrets::load_or_create_keyring(&dir.join("keyring.json"), clock.now())?,
         audit_key: secrets::load_or_create_key(&dir.join("audit.key"))?,
         link_key: secrets::load_or_create_key(&dir.join("link-pseudonym.key"))?,
+        postback_key: secrets::load_or_create_key(&dir.join("rbm-postback.key"))?,
     })
 }
 
@@ -141,6 +147,8 @@ pub struct App {
     pub outbox: Arc<dyn Outbox>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
+    /// The RBM webhook side, when `[webhooks.rbm]` is configured.
+    pub rbm: Option<RbmInbound>,
     pub(crate) decoder: AlertmanagerDecoder,
     pub(crate) alertmanager_token: BearerToken,
     /// (team, responder); an empty team means every team.
@@ -176,6 +184,7 @@ impl App {
             None => Policy::default(),
         };
         let mut stores = open_stores(&config.store, clock.as_ref())?;
+        let postback_key = stores.postback_key.clone();
         if let Some(outbox) = options.outbox {
             stores.outbox = outbox;
         }
@@ -231,15 +240,28 @@ impl App {
             .link_pseudonym_key(stores.link_key)
             .config(orch_config);
         if let Some(lb) = &loopback {
-            builder = builder.provider(lb.clone());
+            builder = builder.provider(Arc::new(Counting::new(lb.clone(), metrics.clone())));
         }
         let orchestrator = Arc::new(builder.build().map_err(pipeline)?);
+        let rbm = match &config.webhooks.rbm {
+            Some(c) => {
+                let token = read_file("rbm client token", &c.client_token_file)?;
+                let token = ClientToken::new(token.trim()).map_err(|_| ConfigError::Invalid {
+                    field: "webhooks.rbm.client_token_file",
+                    reason: "the client token is empty",
+                })?;
+                let signer = PostbackSigner::new(PostbackKey::new(1, postback_key), Vec::new());
+                Some(RbmInbound::new(token, signer, c.queue_capacity))
+            }
+            None => None,
+        };
         let decoder = AlertmanagerDecoder::default()
             .with_severity_label(config.alertmanager.severity_label.clone());
         Ok(Self {
             orchestrator,
             loopback,
             metrics,
+            rbm,
             outbox: stores.outbox,
             clock,
             decoder,

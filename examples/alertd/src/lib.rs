@@ -15,9 +15,11 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod counting;
 pub mod http;
 pub mod logging;
 pub mod metrics;
+pub mod rbm;
 pub mod secrets;
 pub mod server;
 

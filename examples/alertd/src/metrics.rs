@@ -30,6 +30,11 @@ const FAMILIES: &[Family] = &[
         kind: "counter",
     },
     Family {
+        name: "rcsec_send_failures_total",
+        help: "Provider send attempts that failed, by provider and reason code.",
+        kind: "counter",
+    },
+    Family {
         name: "rcsec_deliveries_total",
         help: "Per-recipient page outcomes, by route and status.",
         kind: "counter",

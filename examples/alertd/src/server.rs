@@ -23,6 +23,7 @@ pub struct Running {
     stop: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     ticker: JoinHandle<()>,
+    rbm_worker: Option<JoinHandle<()>>,
     grace: std::time::Duration,
 }
 
@@ -45,6 +46,11 @@ pub fn start(app: Arc<App>, listener: TcpListener) -> std::io::Result<Running> {
         })
         .await
     });
+    let rbm_worker = app
+        .rbm
+        .as_ref()
+        .and_then(crate::rbm::RbmInbound::take_receiver)
+        .map(|rx| tokio::spawn(crate::rbm::worker(Arc::clone(&app), rx, stop.subscribe())));
     let ticker_app = Arc::clone(&app);
     let ticker = tokio::spawn(async move {
         let mut interval = tokio::time::interval(ticker_app.tick_interval);
@@ -69,6 +75,7 @@ pub fn start(app: Arc<App>, listener: TcpListener) -> std::io::Result<Running> {
         stop,
         server,
         ticker,
+        rbm_worker,
         grace: app.shutdown_grace,
     })
 }
@@ -82,6 +89,10 @@ impl Running {
     pub async fn shutdown(self) -> std::io::Result<()> {
         let _ = self.stop.send(true);
         let _ = self.ticker.await;
+        if let Some(worker) = self.rbm_worker {
+            // Events already answered 200 are applied before the process exits.
+            let _ = worker.await;
+        }
         match tokio::time::timeout(self.grace, self.server).await {
             Ok(Ok(result)) => result,
             Ok(Err(join)) => Err(std::io::Error::other(join)),

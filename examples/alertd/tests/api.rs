@@ -21,6 +21,8 @@ mod ops;
 
 #[path = "api/load.rs"]
 mod load;
+#[path = "api/rbm.rs"]
+mod rbm;
 #[path = "api/real.rs"]
 mod real;
 #[path = "api/real_alertmanager.rs"]

@@ -67,6 +67,31 @@ pub struct Config {
     /// Routing of alerts to responders.
     #[serde(default)]
     pub routing: RoutingConfig,
+    /// Inbound provider webhooks.
+    #[serde(default)]
+    pub webhooks: WebhooksConfig,
+}
+
+/// `[webhooks]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct WebhooksConfig {
+    /// `POST /v1/providers/rbm/events` (`[webhooks.rbm]`); absent: the route answers 404.
+    #[serde(default)]
+    pub rbm: Option<RbmWebhookConfig>,
+}
+
+/// `[webhooks.rbm]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RbmWebhookConfig {
+    /// File holding the RBM client token (`X-Goog-Signature` is an HMAC under it).
+    pub client_token_file: PathBuf,
+    /// Events waiting for the pipeline before the webhook answers 503 (default 1024).
+    #[serde(default = "default_queue")]
+    pub queue_capacity: usize,
 }
 
 /// `[server]`.
@@ -225,6 +250,9 @@ fn default_ack_timeout() -> u64 {
 fn default_tick() -> u64 {
     1000
 }
+fn default_queue() -> usize {
+    1024
+}
 fn default_team_label() -> String {
     "team".to_owned()
 }
@@ -271,6 +299,14 @@ impl Config {
         }
         if self.provider.loopback.is_none() {
             return invalid("provider", "configure at least one provider");
+        }
+        if let Some(rbm) = &self.webhooks.rbm
+            && !(1..=1_000_000).contains(&rbm.queue_capacity)
+        {
+            return invalid(
+                "webhooks.rbm.queue_capacity",
+                "must be between 1 and 1000000",
+            );
         }
         if self.routing.team_label.is_empty() || self.alertmanager.severity_label.is_empty() {
             return invalid("routing.team_label", "label names must not be empty");

@@ -159,9 +159,6 @@ pub(crate) fn record_deliveries(m: &Metrics, deliveries: &[Delivery]) {
             "rcsec_deliveries_total",
             &[("route", route), ("status", status_label(&d.status))],
         );
-        if matches!(d.status, DeliveryStatus::Sent { .. }) {
-            m.inc("rcsec_sends_total", &[("route", route)]);
-        }
         if let Some(reason) = d.fallback_reason {
             m.inc("rcsec_fallbacks_total", &[("reason", reason.as_str())]);
         }

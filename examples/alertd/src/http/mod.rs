@@ -3,6 +3,7 @@
 //! | route | handler |
 //! |---|---|
 //! | `POST /v1/alertmanager` | [`alertmanager`]: Alertmanager webhook v4, bearer token |
+//! | `POST /v1/providers/rbm/events` | [`rbm`]: RCS Business Messaging webhook, signed |
 //! | `GET /l/{token}` | [`links`]: the secure-link page (consumes nothing) |
 //! | `POST /l/{token}` | [`links`]: consume once, return the ciphertext |
 //! | `GET /l/app.js`, `GET /l/app.css` | the page's own script and style (no third party) |
@@ -11,6 +12,7 @@
 pub mod alertmanager;
 pub mod links;
 pub mod ops;
+pub mod rbm;
 
 use std::sync::Arc;
 
@@ -25,6 +27,7 @@ use crate::app::App;
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/v1/alertmanager", post(alertmanager::receive))
+        .route("/v1/providers/rbm/events", post(rbm::receive))
         .route("/l/app.js", get(links::script))
         .route("/l/app.css", get(links::style))
         .route("/l/{token}", get(links::page).post(links::confirm))

@@ -24,8 +24,9 @@ async fn firing_alert_is_paged_and_answered_per_alert() {
     assert_eq!(body["alerts"][0]["status"], "firing");
     assert_eq!(body["alerts"][0]["outcome"], "paged");
     assert_eq!(body["alerts"][0]["deliveries"], 2);
-    // Both pages are in the loopback's hands: the outbox holds nothing undelivered.
-    assert_eq!(d.app.loopback.as_ref().unwrap().sent().len(), 2);
+    // Both pages reach the loopback; then the outbox holds nothing undelivered.
+    d.wait_sent(2).await;
+    assert_eq!(d.sent_count(), 2);
     assert_eq!(d.outbox_depth().await, 0);
     // Carol (SMS only) got a one-time link, not the text.
     let links = d.sent_links();
@@ -47,6 +48,7 @@ async fn status_is_per_alert_and_resolution_revokes_links() {
     let d = Daemon::start().await;
     let r = post_alerts(&d, &webhook(&[("00000000000000aa", "firing")], "disk full")).await;
     assert_eq!(r.status, 200, "{}", r.text());
+    d.wait_sent(2).await;
     let link = d.sent_links().pop().unwrap();
     let (path, _) = split_link(&link);
     assert_eq!(get(&d.url(&path)).await.status, 200);

@@ -20,6 +20,7 @@ async fn preview_is_free_confirm_is_once_and_ciphertext_opens_with_the_fragment_
             .status,
         200
     );
+    d.wait_sent(2).await;
     let (path, fragment) = split_link(&d.sent_links().pop().unwrap());
 
     // Link previewers may fetch the page any number of times.

@@ -11,6 +11,7 @@ async fn metrics_count_sends_fallbacks_and_e2ee() {
             .status,
         200
     );
+    d.wait_sent(2).await;
     let r = get(&d.url("/metrics")).await;
     assert_eq!(r.status, 200);
     assert_eq!(

@@ -97,7 +97,8 @@ async fn alertmanager_fires_and_resolves_through_alertd() {
         || async { d.sent_links().pop() },
     )
     .await;
-    assert_eq!(d.app.loopback.as_ref().unwrap().sent().len(), 2);
+    d.wait_sent(2).await;
+    assert_eq!(d.sent_count(), 2);
     for text in d.sent_texts().iter().filter(|t| t.contains("/l/")) {
         // The SMS carries the link, never the credential.
         assert!(!text.contains("Canary-Pa55w0rd-Zq9"), "{text}");

@@ -124,12 +124,14 @@ async fn steps(d: &Daemon, s: &Session) -> Result<(), String> {
 
     // 3. A pipeline link (Carol's SMS) consumed elsewhere while the page was open: the
     //    confirm in the browser reports "already used" instead of showing anything.
+    let before = d.sent_count();
     assert_eq!(
         post_alerts(d, &webhook(&[("c0ffee0000000001", "firing")], "db-1 down"))
             .await
             .status,
         200
     );
+    d.wait_sent(before + 2).await;
     let link = d.sent_links().pop().ok_or("no link was sent")?;
     s.goto(&link).await?;
     let go = s.wait_for("#go").await?;
@@ -145,12 +147,14 @@ async fn steps(d: &Daemon, s: &Session) -> Result<(), String> {
     assert_eq!(s.property(&out, "textContent").await?, "");
 
     // 4. A link whose fragment lost its key is refused in the page, without spending the use.
+    let before = d.sent_count();
     assert_eq!(
         post_alerts(d, &webhook(&[("c0ffee0000000002", "firing")], "db-2 down"))
             .await
             .status,
         200
     );
+    d.wait_sent(before + 2).await;
     let link = d.sent_links().pop().ok_or("no link was sent")?;
     let (path, _) = split_link(&link);
     s.goto(&d.url(&path)).await?;

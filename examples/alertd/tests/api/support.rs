@@ -95,6 +95,23 @@ impl Daemon {
         links
     }
 
+    /// Waits until the loopback accepted `n` messages. The webhook answers once pages are
+    /// durably enqueued; the background tick may still be sending some of them.
+    pub async fn wait_sent(&self, n: usize) {
+        let lb = self.app.loopback.as_ref().unwrap();
+        crate::real::eventually(
+            &format!("{n} sent messages"),
+            std::time::Duration::from_secs(10),
+            || async { (lb.sent().len() >= n).then_some(()) },
+        )
+        .await;
+    }
+
+    /// Messages the loopback accepted so far.
+    pub fn sent_count(&self) -> usize {
+        self.app.loopback.as_ref().unwrap().sent().len()
+    }
+
     pub async fn outbox_depth(&self) -> usize {
         self.app.outbox.depth().await.unwrap()
     }
