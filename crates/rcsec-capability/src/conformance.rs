@@ -7,8 +7,9 @@
 //! ```
 //!
 //! The argument is anything callable with no arguments that returns a fresh, empty store
-//! (a constructor path or a closure). The expanded tests are `#[tokio::test]`s, so the calling
-//! crate needs `tokio` (with `macros` and `rt`) as a dev-dependency.
+//! (a constructor path or a closure), called inside the runtime of each test. The expanded
+//! tests are plain `#[test]`s on a runtime this crate provides, so the calling crate needs no
+//! tokio dependency of its own (as with the link and outbox suites).
 
 #![allow(
     clippy::unwrap_used,
@@ -98,7 +99,7 @@ pub async fn concurrent_pins_converge<S: PinStore>(store: S) {
     assert!((1_000..1_032).contains(&stored.pinned_at.as_secs()));
 }
 
-/// Expands one `#[tokio::test]` per [`PinStore`] conformance check, each on a fresh store
+/// Expands one `#[test]` per [`PinStore`] conformance check, each on a fresh store
 /// made by calling `$new()`.
 ///
 /// ```text
@@ -108,29 +109,45 @@ pub async fn concurrent_pins_converge<S: PinStore>(store: S) {
 #[macro_export]
 macro_rules! pin_store_tests {
     ($new:expr) => {
-        #[tokio::test]
-        async fn pin_store_empty_store_has_no_pins() {
-            $crate::conformance::empty_store_has_no_pins(($new)()).await;
-        }
-
-        #[tokio::test]
-        async fn pin_store_first_pin_wins() {
-            $crate::conformance::first_pin_wins(($new)()).await;
-        }
-
-        #[tokio::test]
-        async fn pin_store_pins_are_per_number() {
-            $crate::conformance::pins_are_per_number(($new)()).await;
-        }
-
-        #[tokio::test]
-        async fn pin_store_unpin_removes_and_allows_repin() {
-            $crate::conformance::unpin_removes_and_allows_repin(($new)()).await;
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-        async fn pin_store_concurrent_pins_converge() {
-            $crate::conformance::concurrent_pins_converge(($new)()).await;
-        }
+        $crate::__pin_store_tests!($new;
+            pin_store_empty_store_has_no_pins => empty_store_has_no_pins,
+            pin_store_first_pin_wins => first_pin_wins,
+            pin_store_pins_are_per_number => pins_are_per_number,
+            pin_store_unpin_removes_and_allows_repin => unpin_removes_and_allows_repin,
+            pin_store_concurrent_pins_converge => concurrent_pins_converge);
     };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __pin_store_tests {
+    ($new:expr; $($test:ident => $check:ident),*) => {
+        $(
+            #[test]
+            fn $test() {
+                // The store is made inside the runtime: adapters may need it to build a pool.
+                $crate::conformance::block_on(async {
+                    $crate::conformance::$check(($new)()).await;
+                });
+            }
+        )*
+    };
+}
+
+/// Runs a check on a fresh 4-worker runtime, so a crate invoking [`pin_store_tests!`] needs
+/// no tokio dependency of its own.
+///
+/// # Panics
+/// When the runtime cannot start or the check fails: these are tests.
+#[allow(
+    clippy::expect_used,
+    reason = "test harness: failing loudly is the point"
+)]
+pub fn block_on<F: Future<Output = ()>>(f: F) {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(f);
 }
