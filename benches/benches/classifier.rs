@@ -4,7 +4,9 @@
 //!
 //! The peer, detect-secrets (Python), cannot run inside criterion: write the same file with
 //! `RCSEC_BENCH_WRITE=/tmp/classifier-benign.log cargo bench --bench classifier` and time
-//! `detect-secrets scan /tmp/classifier-benign.log` against it.
+//! `detect-secrets scan /tmp/classifier-benign.log` against it. Compare CPU time (`time`'s
+//! user seconds), not wall time, when the machine is shared: detect-secrets 1.5 took 48.2 s
+//! of CPU for the 10.5 MB benign file (0.22 MB/s, and 5,450 findings on text with no secret).
 
 use std::hint::black_box;
 

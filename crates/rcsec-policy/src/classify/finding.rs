@@ -85,7 +85,8 @@ pub enum FindingKind {
     PypiToken,
     /// A JSON Web Token.
     Jwt,
-    /// Another vendor token with a documented prefix (OpenAI, Anthropic, Hugging Face, …).
+    /// Another vendor token with a documented prefix (OpenAI, Anthropic, Hugging Face, …), or
+    /// a value of a vendor's documented shape assigned to its name (Cloudflare, Sumo Logic, …).
     VendorToken,
     /// A URL or connection string with an embedded password.
     UrlCredentials,
