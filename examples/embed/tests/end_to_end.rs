@@ -34,9 +34,7 @@ async fn a_secret_reaches_the_vendor_only_as_a_one_time_link() {
     let [delivery] = &report.deliveries[..] else {
         panic!("one responder, one delivery")
     };
-    // Compared by name: the delivery report speaks the policy's route type, the provider
-    // trait the capability crate's (one type once the two are unified).
-    assert_eq!(delivery.route.as_str(), "rcs_plain");
+    assert_eq!(delivery.route, Route::RcsPlain);
     assert!(
         matches!(&delivery.status, DeliveryStatus::Sent { provider, .. } if provider == "vendor-http")
     );
