@@ -8,6 +8,7 @@
 use std::fs::File;
 use std::io::{BufRead as _, BufReader, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use rcsec_audit::export::ocsf::write_ocsf;
 use rcsec_audit::export::syslog::{SyslogOptions, write_syslog};
@@ -125,6 +126,7 @@ fn is_sqlite(path: &Path) -> bool {
 /// newline is reported as torn. Shows progress on a terminal for large logs.
 fn for_each_line(
     files: &[PathBuf],
+    label: &'static str,
     mut each: impl FnMut(&[u8]) -> Result<(), Failure>,
     torn: impl Fn() -> Failure,
 ) -> Result<(), Failure> {
@@ -133,7 +135,7 @@ fn for_each_line(
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum();
-    let mut progress = Progress::new(total);
+    let mut progress = Progress::new(total, label);
     let mut line = Vec::with_capacity(1024);
     for path in files {
         if is_sqlite(path) {
@@ -191,6 +193,7 @@ fn verify(args: &VerifyArgs) -> Result<Verified, Failure> {
     let size = std::cell::Cell::new(0u64);
     for_each_line(
         &files,
+        "verifying audit log",
         |line| {
             verifier.push_line(line).map_err(Failure::check)?;
             size.set(verifier.size());
@@ -223,6 +226,7 @@ fn export(args: &ExportArgs) -> Result<(), Failure> {
     let mut buf = Vec::with_capacity(4096);
     for_each_line(
         &files,
+        "exporting audit log",
         |line| {
             if let Ok(LogLine::Event { event, .. }) = decode_line(line) {
                 buf.clear();
@@ -241,41 +245,122 @@ fn export(args: &ExportArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::input(format!("cannot write output: {e}")))
 }
 
-/// A percentage on stderr, only for large logs and only when stderr is a terminal.
+/// A progress bar on stderr, only for large logs and only when stderr is a terminal:
+/// `verifying audit log [#########...........]  45%  1234567 lines  850k lines/s`.
+///
+/// Redrawn at most every [`Progress::REDRAW`], so a fast verifier is not slowed by the
+/// terminal; the event count comes from the lines seen (events and checkpoints alike).
 struct Progress {
     total: u64,
     done: u64,
-    shown: Option<u64>,
+    lines: u64,
+    label: &'static str,
+    started: Instant,
+    last_draw: Option<Instant>,
     enabled: bool,
 }
 
 impl Progress {
-    fn new(total: u64) -> Self {
+    const REDRAW: Duration = Duration::from_millis(100);
+    /// Look at the clock only this often (in lines).
+    const CHECK_EVERY: u64 = 1024;
+    const WIDTH: u64 = 30;
+
+    fn new(total: u64, label: &'static str) -> Self {
         Self {
             total,
             done: 0,
-            shown: None,
+            lines: 0,
+            label,
+            started: Instant::now(),
+            last_draw: None,
             enabled: total >= PROGRESS_MIN_BYTES && std::io::stderr().is_terminal(),
         }
     }
 
     fn advance(&mut self, n: u64) {
         self.done += n;
-        if !self.enabled {
+        self.lines += 1;
+        if !self.enabled || !self.lines.is_multiple_of(Self::CHECK_EVERY) {
             return;
         }
-        let percent = self.done.saturating_mul(100) / self.total.max(1);
-        if self.shown != Some(percent) {
-            self.shown = Some(percent);
-            eprint!("\rverifying audit log: {percent:3}%");
+        let now = Instant::now();
+        if self
+            .last_draw
+            .is_some_and(|t| now.duration_since(t) < Self::REDRAW)
+        {
+            return;
         }
+        self.last_draw = Some(now);
+        let line = render(
+            self.label,
+            self.done,
+            self.total,
+            self.lines,
+            now.duration_since(self.started),
+        );
+        eprint!("\r{line}");
     }
 
     fn finish(&mut self) {
-        if self.enabled && self.shown.is_some() {
-            // Clear the indicator so the one-line result or error stands alone.
-            eprint!("\r{:30}\r", "");
-            self.shown = None;
+        if self.enabled && self.last_draw.is_some() {
+            // Clear the bar so the one-line result or error stands alone.
+            eprint!("\r{:width$}\r", "", width = 80);
+            self.last_draw = None;
         }
+    }
+}
+
+/// One frame of the progress bar.
+fn render(label: &str, done: u64, total: u64, lines: u64, elapsed: Duration) -> String {
+    let total = total.max(1);
+    let done = done.min(total);
+    let filled = done.saturating_mul(Progress::WIDTH) / total;
+    let percent = done.saturating_mul(100) / total;
+    let bar: String = (0..Progress::WIDTH)
+        .map(|i| if i < filled { '#' } else { '.' })
+        .collect();
+    let secs = elapsed.as_secs_f64();
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "a display rate; precision to a few digits is plenty"
+    )]
+    let rate = if secs > 0.0 { lines as f64 / secs } else { 0.0 };
+    let rate = if rate >= 1e6 {
+        format!("{:.1}M", rate / 1e6)
+    } else {
+        format!("{:.0}k", rate / 1e3)
+    };
+    format!("{label} [{bar}] {percent:3}%  {lines} lines  {rate} lines/s")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_frames_show_bar_percent_count_and_rate() {
+        let frame = render(
+            "verifying audit log",
+            50,
+            200,
+            1_000_000,
+            Duration::from_millis(500),
+        );
+        assert_eq!(
+            frame,
+            "verifying audit log [#######.......................]  25%  1000000 lines  2.0M lines/s"
+        );
+        let done = render("x", 300, 200, 10, Duration::ZERO);
+        assert!(
+            done.contains(&format!("[{}] 100%", "#".repeat(30))),
+            "{done}"
+        );
+        assert!(done.ends_with("0k lines/s"), "{done}");
+        let slow = render("x", 1, 3, 1_500, Duration::from_secs(3));
+        assert!(
+            slow.contains(" 33% ") && slow.ends_with("0k lines/s"),
+            "{slow}"
+        );
     }
 }
