@@ -6,21 +6,26 @@
 //! buffer, and a store must keep it encrypted at rest.
 //!
 //! Version 1: settings, own leaf, signing seed, leaf HPKE key, removed flag, roster, group
-//! context, interim transcript hash, epoch secrets, secret tree.
+//! context, interim transcript hash, epoch secrets, secret tree. Past epochs were not kept:
+//! a reloaded member lost its late-message window.
+//!
+//! Version 2: version 1, then the retained past epochs (newest first), each its group
+//! context, sender-data secret, the members' signature keys of that epoch and what remains
+//! of its secret tree. A version-1 state loads with an empty window.
 
 use rcsec_core::Secret;
 
 use super::roster::Roster;
-use super::{EpochKeys, Group, GroupConfig, GroupError};
+use super::{EpochKeys, Group, GroupConfig, GroupError, PastEpoch};
 use crate::mls::codec::{Decode, Encode, Reader, WriteExt};
-use crate::mls::crypto::{HpkeSecretKey, NH, SignatureSecretKey};
+use crate::mls::crypto::{HpkeSecretKey, NH, SignaturePublicKey, SignatureSecretKey};
 use crate::mls::group_context::GroupContext;
 use crate::mls::secret_tree::SecretTree;
 use crate::mls::tree_math::LeafIndex;
 
 const MAGIC: &[u8; 4] = b"RCSG";
 /// The version [`Group::to_bytes`] writes.
-const CURRENT_VERSION: u16 = 1;
+const CURRENT_VERSION: u16 = 2;
 
 impl Group {
     /// The complete member state, for a store. Contains secrets: encrypt it at rest.
@@ -54,6 +59,27 @@ impl Group {
             out.extend_from_slice(secret.expose_secret());
         }
         self.secret_tree.write_state(out)?;
+        let count = u16::try_from(self.past.len()).map_err(|_| GroupError::CorruptState("past"))?;
+        out.extend_from_slice(&count.to_be_bytes());
+        for past in &self.past {
+            past.context.encode(out)?;
+            out.extend_from_slice(past.sender_data_secret.expose_secret());
+            out.extend_from_slice(
+                &u32::try_from(past.signature_keys.len())
+                    .map_err(|_| GroupError::CorruptState("past"))?
+                    .to_be_bytes(),
+            );
+            for key in &past.signature_keys {
+                match key {
+                    Some(key) => {
+                        out.push(1);
+                        out.extend_from_slice(key.as_bytes());
+                    }
+                    None => out.push(0),
+                }
+            }
+            past.secret_tree.write_state(out)?;
+        }
         Ok(state)
     }
 
@@ -71,7 +97,8 @@ impl Group {
         }
         let version = r.u16()?;
         let group = match version {
-            1 => read_v1(&mut r)?,
+            1 => read_body(&mut r, 1)?,
+            2 => read_body(&mut r, 2)?,
             other => return Err(GroupError::UnsupportedStateVersion(other)),
         };
         r.finish()?;
@@ -79,7 +106,7 @@ impl Group {
     }
 }
 
-fn read_v1(r: &mut Reader<'_>) -> Result<Group, GroupError> {
+fn read_body(r: &mut Reader<'_>, version: u16) -> Result<Group, GroupError> {
     let config = GroupConfig {
         out_of_order_tolerance: r.u32()?,
         max_forward_distance: r.u32()?,
@@ -106,6 +133,11 @@ fn read_v1(r: &mut Reader<'_>) -> Result<Group, GroupError> {
         epoch_authenticator: secret()?,
     };
     let secret_tree = SecretTree::read_state(r, config.secret_tree())?;
+    let past = if version >= 2 {
+        read_past(r, &config)?
+    } else {
+        Default::default()
+    };
     let group = Group {
         config,
         own_leaf,
@@ -116,11 +148,52 @@ fn read_v1(r: &mut Reader<'_>) -> Result<Group, GroupError> {
         interim_transcript_hash,
         keys,
         secret_tree,
-        past: Default::default(),
+        past,
         removed,
     };
     group.check_consistency()?;
     Ok(group)
+}
+
+fn read_past(
+    r: &mut Reader<'_>,
+    config: &GroupConfig,
+) -> Result<std::collections::VecDeque<PastEpoch>, GroupError> {
+    let count = r.u16()?;
+    if count > config.past_epochs {
+        return Err(GroupError::CorruptState("more past epochs than configured"));
+    }
+    let mut past = std::collections::VecDeque::with_capacity(usize::from(count));
+    for _ in 0..count {
+        let context = GroupContext::decode(r)?;
+        let sender_data_secret = Secret::new(r.array::<NH>()?);
+        let leaves = r.u32()?;
+        if leaves as usize > r.remaining().len() {
+            return Err(crate::mls::codec::CodecError::Truncated.into());
+        }
+        let mut signature_keys = Vec::with_capacity(leaves as usize);
+        for _ in 0..leaves {
+            signature_keys.push(match r.u8()? {
+                0 => None,
+                1 => Some(
+                    SignaturePublicKey::from_bytes(&r.array::<32>()?)
+                        .map_err(|_| GroupError::CorruptState("past signature key"))?,
+                ),
+                _ => return Err(GroupError::CorruptState("past signature key")),
+            });
+        }
+        let secret_tree = SecretTree::read_state(r, config.secret_tree())?;
+        if secret_tree.size().leaves() as usize != signature_keys.len() {
+            return Err(GroupError::CorruptState("past epoch shape"));
+        }
+        past.push_back(PastEpoch {
+            context,
+            sender_data_secret,
+            secret_tree,
+            signature_keys,
+        });
+    }
+    Ok(past)
 }
 
 impl Group {

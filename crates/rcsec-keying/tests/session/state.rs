@@ -63,9 +63,9 @@ fn damaged_states_are_refused_with_typed_errors() {
     );
 }
 
-/// A two-member group saved by the version-1 writer (commit "rcsec-keying: devices, key
-/// packages, device linking and the group session"), with one message Bob has not read yet.
-/// Throwaway test keys only.
+/// A two-member group saved by the version-1 writer (commit 8ea3bc7, "rcsec-keying: devices,
+/// key packages, device linking and the group session", by an ignored test since removed),
+/// with one message Bob has not read yet. Throwaway test keys only.
 const V1_ALICE: &[u8] = include_bytes!("../fixtures/group_state_v1_alice.bin");
 const V1_BOB: &[u8] = include_bytes!("../fixtures/group_state_v1_bob.bin");
 const V1_MESSAGE: &[u8] = include_bytes!("../fixtures/group_state_v1_message.bin");
@@ -89,22 +89,20 @@ fn state_written_by_version_1_still_loads_and_works() {
     assert_eq!(again.epoch_authenticator(), alice.epoch_authenticator());
 }
 
-/// Regenerates the version-1 fixture; run only with the version-1 writer in place.
 #[test]
-#[ignore = "writes the fixture; only meaningful at the version-1 writer"]
-fn write_v1_fixture() {
-    let mut g = team(2, GroupConfig::default());
-    let wire = g[0].encrypt(V1_PLAINTEXT).unwrap();
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    std::fs::write(
-        dir.join("group_state_v1_alice.bin"),
-        g[0].to_bytes().unwrap().expose_secret(),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("group_state_v1_bob.bin"),
-        g[1].to_bytes().unwrap().expose_secret(),
-    )
-    .unwrap();
-    std::fs::write(dir.join("group_state_v1_message.bin"), wire).unwrap();
+fn the_past_epoch_window_survives_a_reload() {
+    let mut g = team(3, GroupConfig::default());
+    let late = g[0].encrypt(b"sent before the update").unwrap();
+    let out = g[1].self_update().unwrap();
+    g[0].process_commit(&out.commit).unwrap();
+    g[2].process_commit(&out.commit).unwrap();
+    let saved = g[2].to_bytes().unwrap();
+    assert_eq!(&saved.expose_secret()[..6], b"RCSG\x00\x02");
+    let mut reloaded = Group::from_bytes(saved.expose_secret()).unwrap();
+    let got = reloaded.decrypt(&late).unwrap();
+    assert_eq!(
+        (got.epoch(), got.data()),
+        (1, &b"sent before the update"[..])
+    );
+    assert!(reloaded.decrypt(&late).is_err());
 }
