@@ -15,7 +15,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rcsec::outbox::{Claim, ClaimToken, Outbox, OutboxError, OutboxState, OutboxStatus};
+use rcsec::outbox::{
+    Claim, ClaimToken, Outbox, OutboxError, OutboxState, OutboxStatus, Settlement,
+};
 use rcsec::{MessageId, OutboundMessage};
 use rcsec_core::Timestamp;
 use tokio_postgres::types::ToSql;
@@ -44,36 +46,13 @@ impl PgOutbox {
         Self { db }
     }
 
-    /// Applies `set` (an SQL `SET` list whose parameters start at `$3`) to the message of
-    /// `claim` as one compare-and-set `UPDATE`: only while its attempt count still equals the
-    /// claim's (no newer claim) and it is not terminal. When nothing matched, a read tells
-    /// `NotFound`, `StaleClaim` and `AlreadyTerminal` apart.
-    async fn transition(
-        &self,
-        op: &'static str,
-        claim: &ClaimToken,
-        set: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<(), OutboxError> {
-        let client = self.db.client(op).await?;
-        let sql =
-            format!("UPDATE outbox SET {set} WHERE id = $1 AND attempts = $2 AND {NOT_TERMINAL}");
-        let stmt = client.prepare_cached(&sql).await.op(op)?;
-        let (id, attempt) = (claim.id.as_str(), i64::from(claim.attempt));
-        let mut all: Vec<&(dyn ToSql + Sync)> = vec![&id, &attempt];
-        all.extend_from_slice(params);
-        if client.execute(&stmt, &all).await.op(op)? == 1 {
-            return Ok(());
-        }
-        let row = client
-            .query_opt("SELECT attempts FROM outbox WHERE id = $1", &[&id])
-            .await
-            .op(op)?;
-        Err(match row {
-            None => OutboxError::NotFound,
-            Some(row) if row.try_get::<_, i64>(0).op(op)? != attempt => OutboxError::StaleClaim,
-            Some(_) => OutboxError::AlreadyTerminal,
-        })
+    /// Applies one fenced change in its own transaction.
+    async fn transition(&self, op: &'static str, change: Change<'_>) -> Result<(), OutboxError> {
+        let mut client = self.db.client(op).await?;
+        let tx = client.transaction().await.op(op)?;
+        let result = apply(&tx, op, &change).await?;
+        tx.commit().await.op(op)?;
+        result
     }
 
     async fn claim_inner(
@@ -130,6 +109,76 @@ impl PgOutbox {
     }
 }
 
+/// One fenced state change: an SQL `SET` list whose parameters start at `$3`, and those
+/// parameters.
+struct Change<'a> {
+    claim: &'a ClaimToken,
+    set: &'static str,
+    params: Vec<&'a (dyn ToSql + Sync)>,
+}
+
+impl<'a> Change<'a> {
+    fn of(settlement: &'a Settlement, next: &'a i64) -> Result<Self, PgError> {
+        Ok(match settlement {
+            Settlement::Sent {
+                claim,
+                provider,
+                delivery_id,
+            } => Self {
+                claim,
+                set: "state = 'sent', provider = $3, delivery_id = $4",
+                params: vec![provider, delivery_id],
+            },
+            Settlement::Retry { claim, reason, .. } => Self {
+                claim,
+                set: "state = 'pending', next_attempt_at = $3, lease_until = 0, last_error = $4",
+                params: vec![next, reason],
+            },
+            Settlement::Failed { claim, reason } => Self {
+                claim,
+                set: "state = 'failed', last_error = $3",
+                params: vec![reason],
+            },
+            // `Settlement` is non-exhaustive: a kind this adapter does not know is refused
+            // rather than guessed at.
+            _ => return Err(PgError::Internal("unknown settlement kind")),
+        })
+    }
+}
+
+/// Applies `change` as one compare-and-set `UPDATE`: only while the message's attempt count
+/// still equals the claim's (no newer claim) and it is not terminal. When nothing matched, a
+/// read in the same transaction tells `NotFound`, `StaleClaim` and `AlreadyTerminal` apart.
+async fn apply(
+    tx: &deadpool_postgres::Transaction<'_>,
+    op: &'static str,
+    change: &Change<'_>,
+) -> Result<Result<(), OutboxError>, PgError> {
+    let sql = format!(
+        "UPDATE outbox SET {} WHERE id = $1 AND attempts = $2 AND {NOT_TERMINAL}",
+        change.set
+    );
+    let stmt = tx.prepare_cached(&sql).await.op(op)?;
+    let (id, attempt) = (change.claim.id.as_str(), i64::from(change.claim.attempt));
+    let mut all: Vec<&(dyn ToSql + Sync)> = vec![&id, &attempt];
+    all.extend_from_slice(&change.params);
+    if tx.execute(&stmt, &all).await.op(op)? == 1 {
+        return Ok(Ok(()));
+    }
+    let row = tx
+        .query_opt("SELECT attempts FROM outbox WHERE id = $1", &[&id])
+        .await
+        .op(op)?;
+    Ok(Err(match row {
+        None => OutboxError::NotFound,
+        Some(row) if row.try_get::<_, i64>(0).op(op)? != attempt => OutboxError::StaleClaim,
+        Some(_) => OutboxError::AlreadyTerminal,
+    }))
+}
+
+const ENQUEUE: &str = "INSERT INTO outbox (id, body, state, next_attempt_at, expires_at) \
+                       VALUES ($1, $2, 'pending', $3, $4) ON CONFLICT (id) DO NOTHING";
+
 #[async_trait]
 impl Outbox for PgOutbox {
     async fn enqueue(
@@ -139,13 +188,7 @@ impl Outbox for PgOutbox {
     ) -> Result<bool, OutboxError> {
         const OP: &str = "outbox enqueue";
         let client = self.db.client(OP).await?;
-        let stmt = client
-            .prepare_cached(
-                "INSERT INTO outbox (id, body, state, next_attempt_at, expires_at) \
-                 VALUES ($1, $2, 'pending', $3, $4) ON CONFLICT (id) DO NOTHING",
-            )
-            .await
-            .op(OP)?;
+        let stmt = client.prepare_cached(ENQUEUE).await.op(OP)?;
         let n = client
             .execute(
                 &stmt,
@@ -159,6 +202,71 @@ impl Outbox for PgOutbox {
             .await
             .op(OP)?;
         Ok(n == 1)
+    }
+
+    async fn enqueue_batch(
+        &self,
+        messages: &[OutboundMessage],
+        now: Timestamp,
+    ) -> Result<Vec<bool>, OutboxError> {
+        const OP: &str = "outbox enqueue batch";
+        if messages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut client = self.db.client(OP).await?;
+        let tx = client.transaction().await.op(OP)?;
+        let stmt = tx.prepare_cached(ENQUEUE).await.op(OP)?;
+        let mut created = Vec::with_capacity(messages.len());
+        for message in messages {
+            let n = tx
+                .execute(
+                    &stmt,
+                    &[
+                        &message.id.as_str(),
+                        &message.encode(),
+                        &ts(now),
+                        &ts(message.expires_at),
+                    ],
+                )
+                .await
+                .op(OP)?;
+            created.push(n == 1);
+        }
+        tx.commit().await.op(OP)?;
+        Ok(created)
+    }
+
+    async fn settle(
+        &self,
+        settlements: &[Settlement],
+        _now: Timestamp,
+    ) -> Result<Vec<Result<(), OutboxError>>, OutboxError> {
+        const OP: &str = "outbox settle";
+        if settlements.is_empty() {
+            return Ok(Vec::new());
+        }
+        let nexts: Vec<i64> = settlements
+            .iter()
+            .map(|s| match s {
+                Settlement::Retry {
+                    next_attempt_at, ..
+                } => ts(*next_attempt_at),
+                _ => 0,
+            })
+            .collect();
+        let changes = settlements
+            .iter()
+            .zip(&nexts)
+            .map(|(s, next)| Change::of(s, next))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut client = self.db.client(OP).await?;
+        let tx = client.transaction().await.op(OP)?;
+        let mut results = Vec::with_capacity(changes.len());
+        for change in &changes {
+            results.push(apply(&tx, OP, change).await?);
+        }
+        tx.commit().await.op(OP)?;
+        Ok(results)
     }
 
     async fn claim_due(
@@ -180,13 +288,12 @@ impl Outbox for PgOutbox {
         delivery_id: &str,
         _now: Timestamp,
     ) -> Result<(), OutboxError> {
-        self.transition(
-            "outbox mark_sent",
+        let change = Change {
             claim,
-            "state = 'sent', provider = $3, delivery_id = $4",
-            &[&provider, &delivery_id],
-        )
-        .await
+            set: "state = 'sent', provider = $3, delivery_id = $4",
+            params: vec![&provider, &delivery_id],
+        };
+        self.transition("outbox mark_sent", change).await
     }
 
     async fn mark_retry(
@@ -195,13 +302,13 @@ impl Outbox for PgOutbox {
         next_attempt_at: Timestamp,
         reason: &str,
     ) -> Result<(), OutboxError> {
-        self.transition(
-            "outbox mark_retry",
+        let next = ts(next_attempt_at);
+        let change = Change {
             claim,
-            "state = 'pending', next_attempt_at = $3, lease_until = 0, last_error = $4",
-            &[&ts(next_attempt_at), &reason],
-        )
-        .await
+            set: "state = 'pending', next_attempt_at = $3, lease_until = 0, last_error = $4",
+            params: vec![&next, &reason],
+        };
+        self.transition("outbox mark_retry", change).await
     }
 
     async fn mark_failed(
@@ -210,13 +317,12 @@ impl Outbox for PgOutbox {
         reason: &str,
         _now: Timestamp,
     ) -> Result<(), OutboxError> {
-        self.transition(
-            "outbox mark_failed",
+        let change = Change {
             claim,
-            "state = 'failed', last_error = $3",
-            &[&reason],
-        )
-        .await
+            set: "state = 'failed', last_error = $3",
+            params: vec![&reason],
+        };
+        self.transition("outbox mark_failed", change).await
     }
 
     async fn expire_due(&self, now: Timestamp) -> Result<Vec<MessageId>, OutboxError> {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rcsec::message::{MessageId, OutboundMessage};
-use rcsec::{Claim, ClaimToken, Outbox, OutboxError, OutboxState, OutboxStatus};
+use rcsec::{Claim, ClaimToken, Outbox, OutboxError, OutboxState, OutboxStatus, Settlement};
 use rcsec_core::Timestamp;
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 
@@ -103,7 +103,7 @@ fn claim_due(
 /// `claim` as one compare-and-set statement: only while its attempt count still equals the
 /// claim's (no newer claim) and it is not terminal. When nothing matched, a read names why.
 fn transition(
-    conn: &mut Connection,
+    conn: &Connection,
     claim: &(String, u32),
     set: &str,
     params: &[&dyn rusqlite::ToSql],
@@ -132,6 +132,129 @@ fn transition(
         // write gate and SQLite's locking rule out.
         Some(_) => return Err(SqliteError::Internal),
     }))
+}
+
+/// A message encoded for its row, ready to move into a blocking closure.
+struct Pending {
+    id: String,
+    bytes: Vec<u8>,
+    expires_at: i64,
+}
+
+impl Pending {
+    fn of(message: &OutboundMessage) -> Result<Self, SqliteError> {
+        Ok(Self {
+            id: message.id.as_str().to_owned(),
+            bytes: message.encode(),
+            expires_at: ts(message.expires_at)?,
+        })
+    }
+}
+
+/// Inserts `row` as pending, due at `now`; `false` if its id was already stored.
+fn insert(conn: &Connection, row: &Pending, now: i64) -> Result<bool, SqliteError> {
+    let n = conn
+        .prepare_cached(
+            "INSERT INTO outbox (message_id, message, expires_at, state, attempts, \
+             next_attempt_at, lease_until) VALUES (?1, ?2, ?3, 'pending', 0, ?4, 0) \
+             ON CONFLICT (message_id) DO NOTHING",
+        )?
+        .execute(params![row.id, row.bytes, row.expires_at, now])?;
+    Ok(n == 1)
+}
+
+/// One fenced state change, owned so it can move into a blocking closure.
+enum Change {
+    Sent {
+        claim: (String, u32),
+        provider: String,
+        delivery_id: String,
+    },
+    Retry {
+        claim: (String, u32),
+        next: i64,
+        reason: String,
+    },
+    Failed {
+        claim: (String, u32),
+        reason: String,
+    },
+}
+
+fn owned(claim: &ClaimToken) -> (String, u32) {
+    (claim.id.as_str().to_owned(), claim.attempt)
+}
+
+impl Change {
+    fn sent(claim: &ClaimToken, provider: &str, delivery_id: &str) -> Self {
+        Self::Sent {
+            claim: owned(claim),
+            provider: provider.to_owned(),
+            delivery_id: delivery_id.to_owned(),
+        }
+    }
+
+    fn retry(claim: &ClaimToken, next: Timestamp, reason: &str) -> Result<Self, SqliteError> {
+        Ok(Self::Retry {
+            claim: owned(claim),
+            next: ts(next)?,
+            reason: reason.to_owned(),
+        })
+    }
+
+    fn failed(claim: &ClaimToken, reason: &str) -> Self {
+        Self::Failed {
+            claim: owned(claim),
+            reason: reason.to_owned(),
+        }
+    }
+
+    fn of(settlement: &Settlement) -> Result<Self, SqliteError> {
+        Ok(match settlement {
+            Settlement::Sent {
+                claim,
+                provider,
+                delivery_id,
+            } => Self::sent(claim, provider, delivery_id),
+            Settlement::Retry {
+                claim,
+                next_attempt_at,
+                reason,
+            } => Self::retry(claim, *next_attempt_at, reason)?,
+            Settlement::Failed { claim, reason } => Self::failed(claim, reason),
+            // `Settlement` is non-exhaustive: a kind this adapter does not know is refused
+            // rather than guessed at.
+            _ => return Err(SqliteError::Internal),
+        })
+    }
+
+    fn apply(&self, conn: &Connection) -> Result<Result<(), OutboxError>, SqliteError> {
+        match self {
+            Self::Sent {
+                claim,
+                provider,
+                delivery_id,
+            } => transition(
+                conn,
+                claim,
+                "state = 'sent', provider = ?3, delivery_id = ?4",
+                &[provider, delivery_id],
+            ),
+            Self::Retry {
+                claim,
+                next,
+                reason,
+            } => transition(
+                conn,
+                claim,
+                "state = 'pending', next_attempt_at = ?3, lease_until = 0, last_error = ?4",
+                &[next, reason],
+            ),
+            Self::Failed { claim, reason } => {
+                transition(conn, claim, "state = 'failed', last_error = ?3", &[reason])
+            }
+        }
+    }
 }
 
 fn status(
@@ -208,19 +331,63 @@ impl Outbox for SqliteOutbox {
         message: &OutboundMessage,
         now: Timestamp,
     ) -> Result<bool, OutboxError> {
-        let (id, bytes) = (message.id.as_str().to_owned(), message.encode());
-        let (expires_at, now) = (ts(message.expires_at)?, ts(now)?);
+        let row = Pending::of(message)?;
+        let now = ts(now)?;
+        Ok(self
+            .store
+            .write(move |conn| insert(conn, &row, now))
+            .await?)
+    }
+
+    async fn enqueue_batch(
+        &self,
+        messages: &[OutboundMessage],
+        now: Timestamp,
+    ) -> Result<Vec<bool>, OutboxError> {
+        if messages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = messages
+            .iter()
+            .map(Pending::of)
+            .collect::<Result<Vec<_>, _>>()?;
+        let now = ts(now)?;
         Ok(self
             .store
             .write(move |conn| {
-                let n = conn
-                    .prepare_cached(
-                        "INSERT INTO outbox (message_id, message, expires_at, state, attempts, \
-                         next_attempt_at, lease_until) VALUES (?1, ?2, ?3, 'pending', 0, ?4, 0) \
-                         ON CONFLICT (message_id) DO NOTHING",
-                    )?
-                    .execute(params![id, bytes, expires_at, now])?;
-                Ok(n == 1)
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let created = rows
+                    .iter()
+                    .map(|row| insert(&tx, row, now))
+                    .collect::<Result<Vec<_>, _>>()?;
+                tx.commit()?;
+                Ok(created)
+            })
+            .await?)
+    }
+
+    async fn settle(
+        &self,
+        settlements: &[Settlement],
+        _now: Timestamp,
+    ) -> Result<Vec<Result<(), OutboxError>>, OutboxError> {
+        if settlements.is_empty() {
+            return Ok(Vec::new());
+        }
+        let owned = settlements
+            .iter()
+            .map(Change::of)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(self
+            .store
+            .write(move |conn| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let results = owned
+                    .iter()
+                    .map(|c| c.apply(&tx))
+                    .collect::<Result<Vec<_>, _>>()?;
+                tx.commit()?;
+                Ok(results)
             })
             .await?)
     }
@@ -247,18 +414,8 @@ impl Outbox for SqliteOutbox {
         delivery_id: &str,
         _now: Timestamp,
     ) -> Result<(), OutboxError> {
-        let claim = (claim.id.as_str().to_owned(), claim.attempt);
-        let (provider, delivery_id) = (provider.to_owned(), delivery_id.to_owned());
-        self.store
-            .write(move |conn| {
-                transition(
-                    conn,
-                    &claim,
-                    "state = 'sent', provider = ?3, delivery_id = ?4",
-                    &[&provider, &delivery_id],
-                )
-            })
-            .await?
+        let change = Change::sent(claim, provider, delivery_id);
+        self.store.write(move |conn| change.apply(conn)).await?
     }
 
     async fn mark_retry(
@@ -267,18 +424,8 @@ impl Outbox for SqliteOutbox {
         next_attempt_at: Timestamp,
         reason: &str,
     ) -> Result<(), OutboxError> {
-        let claim = (claim.id.as_str().to_owned(), claim.attempt);
-        let (next, reason) = (ts(next_attempt_at)?, reason.to_owned());
-        self.store
-            .write(move |conn| {
-                transition(
-                    conn,
-                    &claim,
-                    "state = 'pending', next_attempt_at = ?3, lease_until = 0, last_error = ?4",
-                    &[&next, &reason],
-                )
-            })
-            .await?
+        let change = Change::retry(claim, next_attempt_at, reason)?;
+        self.store.write(move |conn| change.apply(conn)).await?
     }
 
     async fn mark_failed(
@@ -287,18 +434,8 @@ impl Outbox for SqliteOutbox {
         reason: &str,
         _now: Timestamp,
     ) -> Result<(), OutboxError> {
-        let claim = (claim.id.as_str().to_owned(), claim.attempt);
-        let reason = reason.to_owned();
-        self.store
-            .write(move |conn| {
-                transition(
-                    conn,
-                    &claim,
-                    "state = 'failed', last_error = ?3",
-                    &[&reason],
-                )
-            })
-            .await?
+        let change = Change::failed(claim, reason);
+        self.store.write(move |conn| change.apply(conn)).await?
     }
 
     async fn expire_due(&self, now: Timestamp) -> Result<Vec<MessageId>, OutboxError> {

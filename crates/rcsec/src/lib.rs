@@ -132,7 +132,9 @@ pub use orchestrator::{
     OrchestratorConfig, OrchestratorError, ProviderEvent, ProviderEventKind, QuietHours, RateLimit,
     RetryPolicy, SentContent,
 };
-pub use outbox::{Claim, ClaimToken, MemoryOutbox, Outbox, OutboxError, OutboxState, OutboxStatus};
+pub use outbox::{
+    Claim, ClaimToken, MemoryOutbox, Outbox, OutboxError, OutboxState, OutboxStatus, Settlement,
+};
 pub use protect::{HpkeDeviceEnvelope, ProtectError, PushProtector};
 pub use provider::{
     DeliveryId, MessagingProvider, ProviderHealth, RecordingProvider, ScriptedFailure, SendError,

@@ -1,11 +1,9 @@
-//! One page to one responder: decide, mint links, protect, enqueue; and the outbox drain that
-//! sends with failover and retries.
+//! One page to one responder: decide, mint links, protect, enqueue (batched per step, see
+//! [`PageBatch`]). Sending is in `drain.rs`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use rcsec_audit::{EventKind, Fallback, FallbackAction, Label, PendingEvent};
-use rcsec_capability::DeliveryEvent;
 use rcsec_core::{AlertId, Msisdn};
 use rcsec_link::sealed::link_url;
 use rcsec_link::{IssueRequest, RecipientPseudonym};
@@ -17,8 +15,6 @@ use super::{Held, MessageMeta, Orchestrator, OrchestratorError};
 use crate::alert::Alert;
 use crate::facts;
 use crate::message::{ActionKind, MessageBody, MessageId, OutboundMessage};
-use crate::outbox::{Claim, ClaimToken, OutboxError, OutboxState};
-use crate::provider::{ProviderHealth, SendError};
 use crate::responder::Responder;
 
 /// The alert-wide inputs of a page, computed once per alert.
@@ -47,15 +43,16 @@ impl Gates {
     };
 }
 
-/// What a drain of the outbox did.
+/// What the pages of one step leave to be written: their audit events and their messages.
+///
+/// A step (all responders of an escalation level, a fallback, a release after quiet hours)
+/// is flushed as one audit append followed by one outbox batch, instead of two writes per
+/// responder: on SQLite that is the difference between a few and a few dozen transactions per
+/// alert. The order per page is kept: every decision is audited before its message is stored.
 #[derive(Debug, Default)]
-pub(crate) struct DrainStats {
-    pub(crate) sent: usize,
-    pub(crate) failed: usize,
-    /// Claims whose outcome could not be recorded because a newer claim superseded them (the
-    /// lease ran out mid-send); the newer claim owns the message.
-    pub(crate) superseded: usize,
-    pub(crate) fallbacks: Vec<Delivery>,
+pub(crate) struct PageBatch {
+    events: Vec<PendingEvent>,
+    messages: Vec<OutboundMessage>,
 }
 
 const ACTIONS: [ActionKind; 3] = [
@@ -63,8 +60,6 @@ const ACTIONS: [ActionKind; 3] = [
     ActionKind::TakeOwnership,
     ActionKind::Escalate,
 ];
-const CLAIM_BATCH: usize = 64;
-pub(crate) const MAX_FALLBACKS: u8 = 2;
 
 impl Orchestrator {
     /// A deterministic, keyed message id: the same page of the same alert to the same person
@@ -89,9 +84,13 @@ impl Orchestrator {
             .map_err(|_| OrchestratorError::Internal("message id"))
     }
 
-    /// Decides, mints links, protects and enqueues one page. Sending happens in
-    /// [`Orchestrator::drain`]; the returned delivery's status is filled in by
-    /// [`Orchestrator::finish`].
+    /// Decides, mints links and protects one page, leaving its audit events and message in
+    /// `batch` for [`Orchestrator::flush`]. Sending happens in [`Orchestrator::drain`]; the
+    /// returned delivery's status is filled in by [`Orchestrator::finish`].
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "crate-internal; each is one page input"
+    )]
     pub(crate) async fn page_one(
         &self,
         ctx: &PageCtx,
@@ -100,6 +99,7 @@ impl Orchestrator {
         fallbacks: u8,
         gates: Gates,
         forced: Option<Decision>,
+        batch: &mut PageBatch,
     ) -> Result<Delivery, OrchestratorError> {
         let now = self.now();
         let alert = &ctx.alert;
@@ -150,13 +150,13 @@ impl Orchestrator {
                 }
             }
             let e = self.event(EventKind::PolicyBlocked, now);
-            self.record(
+            batch.events.push(
                 e.alert(alert.id.clone())
                     .recipient(number)
                     .outcome("held")
-                    .reason("quiet_hours"),
-            )
-            .await?;
+                    .reason("quiet_hours")
+                    .build()?,
+            );
             delivery.status = DeliveryStatus::Held { until };
             return Ok(delivery);
         }
@@ -167,18 +167,18 @@ impl Orchestrator {
                     .allow(self.config.rate_limit, number, alert.severity, now);
             if !allowed {
                 let e = self.event(EventKind::PolicyBlocked, now);
-                self.record(
+                batch.events.push(
                     e.alert(alert.id.clone())
                         .recipient(number)
                         .outcome("suppressed")
-                        .reason("rate_limited"),
-                )
-                .await?;
+                        .reason("rate_limited")
+                        .build()?,
+                );
                 delivery.status = DeliveryStatus::RateLimited;
                 return Ok(delivery);
             }
         }
-        // The decision's events are appended as one batch, before anything is enqueued.
+        // The decision's events go to the audit log before its message goes to the outbox.
         let mut events = Vec::new();
         if facts.downgrade_detected {
             let e = self.event(EventKind::DowngradeDetected, now);
@@ -213,7 +213,7 @@ impl Orchestrator {
                     .reason(reason)
                     .build()?,
             );
-            self.record_all(events).await?;
+            batch.events.extend(events);
             return Ok(delivery);
         }
 
@@ -344,8 +344,8 @@ impl Orchestrator {
                 a.links.extend(links.iter().map(|l| l.link_id));
             }
         }
-        self.record_all(events).await?;
-        self.outbox.enqueue(&message, now).await?;
+        batch.events.extend(events);
+        batch.messages.push(message);
         delivery.status = DeliveryStatus::Retrying { attempts: 0 };
         delivery.content = content;
         delivery.links = links;
@@ -390,222 +390,6 @@ impl Orchestrator {
         })
     }
 
-    /// Sends every due message: claim, try providers in order, record the outcome.
-    pub(crate) async fn drain(&self) -> Result<DrainStats, OrchestratorError> {
-        let mut stats = DrainStats::default();
-        loop {
-            let now = self.now();
-            let claims = self
-                .outbox
-                .claim_due(now, self.config.lease, CLAIM_BATCH)
-                .await?;
-            if claims.is_empty() {
-                return Ok(stats);
-            }
-            for claim in claims {
-                self.send_claim(claim, &mut stats).await?;
-            }
-        }
-    }
-
-    async fn send_claim(
-        &self,
-        claim: Claim,
-        stats: &mut DrainStats,
-    ) -> Result<(), OrchestratorError> {
-        let now = self.now();
-        let token = claim.token();
-        let msg = claim.message;
-        let meta = self.lock()?.messages.get(&msg.id).cloned();
-        if claim.attempt > self.config.retry.max_attempts {
-            return self
-                .fail(&msg, &token, "attempts_exhausted", stats)
-                .await
-                .map(drop);
-        }
-        let mut retry_after = Duration::ZERO;
-        let mut retryable = false;
-        let mut last = "no_provider";
-        let mut not_reachable = false;
-        for provider in &self.providers {
-            if !provider.routes().contains(&msg.route) {
-                continue;
-            }
-            if provider.health().await == ProviderHealth::Down {
-                last = "provider_down";
-                retryable = true;
-                continue;
-            }
-            match provider.send(&msg).await {
-                Ok(delivery) => {
-                    let marked = self
-                        .outbox
-                        .mark_sent(&token, provider.name(), delivery.as_str(), now)
-                        .await;
-                    if !fenced(marked, stats)? {
-                        // A newer claim re-sends under the same idempotency key and records
-                        // (and audits) the outcome; recording it here too would double it.
-                        return Ok(());
-                    }
-                    let mut e = self
-                        .event(EventKind::MessageSent, now)
-                        .alert(msg.alert.clone())
-                        .recipient(&msg.recipient)
-                        .route(msg.route.as_str())
-                        .provider(provider.name())
-                        .message(body_bytes(&msg.body))
-                        .outcome("sent");
-                    if let Some(reason) = meta.as_ref().and_then(|m| m.fallback) {
-                        e = e.reason(reason.as_str());
-                    }
-                    self.record(e).await?;
-                    stats.sent += 1;
-                    return Ok(());
-                }
-                Err(SendError::NotReachable) => {
-                    not_reachable = true;
-                    last = "not_reachable";
-                    break;
-                }
-                Err(SendError::RateLimited { retry_after: ra }) => {
-                    retry_after = retry_after.max(ra);
-                    retryable = true;
-                    last = "rate_limited";
-                }
-                Err(e @ SendError::Rejected) => last = e.code(),
-                Err(e) => {
-                    retryable = true;
-                    last = e.code();
-                }
-            }
-        }
-        if not_reachable {
-            if !self.fail(&msg, &token, last, stats).await? {
-                return Ok(());
-            }
-            if let Some(meta) = meta {
-                self.fall_back(meta, stats).await?;
-            }
-            return Ok(());
-        }
-        if !retryable {
-            return self.fail(&msg, &token, last, stats).await.map(drop);
-        }
-        let mut jitter = [0u8; 4];
-        let jitter = match self.rng.fill(&mut jitter) {
-            Ok(()) => u32::from_le_bytes(jitter),
-            Err(_) => u32::MAX / 2,
-        };
-        let delay = self
-            .config
-            .retry
-            .delay(claim.attempt, jitter)
-            .max(retry_after);
-        let marked = self
-            .outbox
-            .mark_retry(&token, now.saturating_add(delay), last)
-            .await;
-        fenced(marked, stats)?;
-        Ok(())
-    }
-
-    /// Records the claimed message as failed and audits it; `false` when a newer claim
-    /// superseded this one (nothing recorded: the newer claim owns the outcome).
-    async fn fail(
-        &self,
-        msg: &OutboundMessage,
-        token: &ClaimToken,
-        reason: &str,
-        stats: &mut DrainStats,
-    ) -> Result<bool, OrchestratorError> {
-        let now = self.now();
-        let marked = self.outbox.mark_failed(token, reason, now).await;
-        if !fenced(marked, stats)? {
-            return Ok(false);
-        }
-        let e = self
-            .event(EventKind::MessageSent, now)
-            .alert(msg.alert.clone())
-            .recipient(&msg.recipient)
-            .route(msg.route.as_str())
-            .outcome("failed")
-            .reason(reason);
-        self.record(e).await?;
-        stats.failed += 1;
-        Ok(true)
-    }
-
-    /// After `not_reachable`: forget what we knew about the number, tell the resolver (which
-    /// may now detect a downgrade of a pinned contact) and let the policy decide again.
-    async fn fall_back(
-        &self,
-        meta: MessageMeta,
-        stats: &mut DrainStats,
-    ) -> Result<(), OrchestratorError> {
-        if meta.fallbacks >= MAX_FALLBACKS {
-            return Ok(());
-        }
-        let number = &meta.responder.number;
-        let _ = self
-            .resolver
-            .on_delivery_event(number, DeliveryEvent::NotFound404)
-            .await;
-        let Some(ctx) = self.page_ctx(&meta.alert)? else {
-            return Ok(());
-        };
-        let tag = format!("{}f", meta.tag);
-        let delivery = self
-            .page_one(
-                &ctx,
-                &meta.responder,
-                &tag,
-                meta.fallbacks + 1,
-                Gates::NONE,
-                None,
-            )
-            .await?;
-        stats.fallbacks.push(delivery);
-        Ok(())
-    }
-
-    /// A message the provider accepted expired undelivered (RBM `TTL_EXPIRATION_REVOKED`:
-    /// the phone was unreachable for the message's lifetime and the provider withdrew it).
-    /// Pages the same responder again on the route the policy picks once the number is no
-    /// longer taken as reachable there (typically the SMS link), like a `not_reachable` send
-    /// failure. Nothing happens when the alert is acknowledged or resolved meanwhile.
-    ///
-    /// # Errors
-    /// [`OrchestratorError::UnknownMessage`] for a message this orchestrator did not send;
-    /// store and audit failures.
-    pub async fn on_expired(
-        &self,
-        message: &MessageId,
-    ) -> Result<Vec<Delivery>, OrchestratorError> {
-        let meta = {
-            let state = self.lock()?;
-            let meta = state
-                .messages
-                .get(message)
-                .cloned()
-                .ok_or(OrchestratorError::UnknownMessage)?;
-            if state
-                .alerts
-                .get(&meta.alert)
-                .is_none_or(|a| a.acked || a.resolved)
-            {
-                return Ok(Vec::new());
-            }
-            meta
-        };
-        let mut stats = DrainStats::default();
-        self.fall_back(meta, &mut stats).await?;
-        let more = self.drain().await?;
-        let mut out = stats.fallbacks;
-        out.extend(more.fallbacks);
-        self.finish(&mut out).await?;
-        Ok(out)
-    }
-
     pub(crate) fn page_ctx(&self, alert: &AlertId) -> Result<Option<PageCtx>, OrchestratorError> {
         Ok(self.lock()?.alerts.get(alert).map(|a| PageCtx {
             alert: Arc::clone(&a.alert),
@@ -614,35 +398,13 @@ impl Orchestrator {
         }))
     }
 
-    /// Fills in each enqueued delivery's status from the outbox.
-    pub(crate) async fn finish(
-        &self,
-        deliveries: &mut [Delivery],
-    ) -> Result<(), OrchestratorError> {
-        let now = self.now();
-        for d in deliveries.iter_mut() {
-            let Some(id) = &d.message_id else { continue };
-            if !matches!(d.status, DeliveryStatus::Retrying { .. }) {
-                continue;
-            }
-            let Some(status) = self.outbox.status(id, now).await? else {
-                continue;
-            };
-            d.status = match status.state {
-                OutboxState::Sent => DeliveryStatus::Sent {
-                    provider: status.provider.unwrap_or_default(),
-                    delivery: crate::provider::DeliveryId::new(
-                        status.delivery_id.unwrap_or_default(),
-                    ),
-                },
-                OutboxState::Failed => DeliveryStatus::Failed {
-                    reason: status.last_error.unwrap_or_default(),
-                },
-                OutboxState::Expired => DeliveryStatus::Expired,
-                OutboxState::Pending | OutboxState::InFlight => DeliveryStatus::Retrying {
-                    attempts: status.attempts,
-                },
-            };
+    /// Writes what the pages of a step left: one audit append, then one outbox batch.
+    pub(crate) async fn flush(&self, batch: PageBatch) -> Result<(), OrchestratorError> {
+        self.record_all(batch.events).await?;
+        if !batch.messages.is_empty() {
+            self.outbox
+                .enqueue_batch(&batch.messages, self.now())
+                .await?;
         }
         Ok(())
     }
@@ -656,13 +418,18 @@ impl Orchestrator {
         gates: Gates,
     ) -> Result<Vec<Delivery>, OrchestratorError> {
         let mut out = Vec::with_capacity(responders.len());
+        let mut batch = PageBatch::default();
         for r in responders {
-            out.push(self.page_one(ctx, r, tag, 0, gates, None).await?);
+            out.push(
+                self.page_one(ctx, r, tag, 0, gates, None, &mut batch)
+                    .await?,
+            );
         }
+        self.flush(batch).await?;
         let stats = self.drain().await?;
-        self.finish(&mut out).await?;
+        self.finish(&mut out, &stats.settled).await?;
         let mut fallbacks = stats.fallbacks;
-        self.finish(&mut fallbacks).await?;
+        self.finish(&mut fallbacks, &stats.settled).await?;
         out.extend(fallbacks);
         Ok(out)
     }
@@ -673,21 +440,5 @@ pub(crate) fn body_bytes(body: &MessageBody) -> &[u8] {
     match body {
         MessageBody::Text { text, .. } | MessageBody::Sms { text } => text.expose().as_bytes(),
         MessageBody::Encrypted { ciphertext } => ciphertext,
-    }
-}
-
-/// The outcome of a fenced outbox update: `Ok(true)` applied, `Ok(false)` refused because a
-/// newer claim superseded ours (counted, not an error: the newer claim owns the message).
-fn fenced(
-    result: Result<(), OutboxError>,
-    stats: &mut DrainStats,
-) -> Result<bool, OrchestratorError> {
-    match result {
-        Ok(()) => Ok(true),
-        Err(OutboxError::StaleClaim) => {
-            stats.superseded += 1;
-            Ok(false)
-        }
-        Err(e) => Err(e.into()),
     }
 }

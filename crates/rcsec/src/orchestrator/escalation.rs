@@ -6,7 +6,7 @@ use rcsec_audit::EventKind;
 use rcsec_core::{AlertId, Timestamp};
 
 use super::build::OrchestratorConfig;
-use super::deliver::Gates;
+use super::deliver::{Gates, PageBatch};
 use super::report::{Delivery, TickReport};
 use super::{AlertState, Orchestrator, OrchestratorError};
 
@@ -122,6 +122,7 @@ impl Orchestrator {
             state.held = keep;
             ready
         };
+        let mut batch = PageBatch::default();
         for held in released {
             let Some(ctx) = self.page_ctx(&held.alert)? else {
                 continue;
@@ -131,13 +132,14 @@ impl Orchestrator {
                 rate_limit: true,
             };
             report.released.push(
-                self.page_one(&ctx, &held.responder, &held.tag, 0, gates, None)
+                self.page_one(&ctx, &held.responder, &held.tag, 0, gates, None, &mut batch)
                     .await?,
             );
         }
+        self.flush(batch).await?;
 
         let stats = self.drain().await?;
-        self.finish(&mut report.released).await?;
+        self.finish(&mut report.released, &stats.settled).await?;
         report.retried_sent = stats.sent;
         report.failed = stats.failed;
         report.superseded = stats.superseded;

@@ -171,7 +171,7 @@ impl Orchestrator {
                     responder: responder.clone(),
                     fallback: None,
                     tag: "r".to_owned(),
-                    fallbacks: super::deliver::MAX_FALLBACKS,
+                    fallbacks: super::drain::MAX_FALLBACKS,
                 },
             );
             self.outbox.enqueue(&message, now).await?;
@@ -193,8 +193,8 @@ impl Orchestrator {
                 message_id: Some(msg_id),
             });
         }
-        self.drain().await?;
-        self.finish(&mut deliveries).await?;
+        let stats = self.drain().await?;
+        self.finish(&mut deliveries, &stats.settled).await?;
         if let Some(ticket) = ticket {
             self.tickets
                 .resolve(&ticket, &format!("resolved; {links_revoked} links revoked"))

@@ -11,6 +11,7 @@ mod audit;
 mod build;
 mod dedup;
 mod deliver;
+mod drain;
 mod escalation;
 mod events;
 mod intake;

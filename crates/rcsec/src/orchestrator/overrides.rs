@@ -11,7 +11,7 @@ use rcsec_core::AlertId;
 use rcsec_policy::danger::SendAnyway;
 use rcsec_policy::{DecisionInput, Route};
 
-use super::deliver::Gates;
+use super::deliver::{Gates, PageBatch};
 use super::report::Delivery;
 use super::{Orchestrator, OrchestratorError};
 use crate::facts;
@@ -55,6 +55,7 @@ impl Orchestrator {
             .reason("user_override");
         self.record(e).await?;
         let tag = format!("o-{}", route.as_str());
+        let mut batch = PageBatch::default();
         let mut delivery = self
             .page_one(
                 &ctx,
@@ -63,10 +64,13 @@ impl Orchestrator {
                 0,
                 Gates::NONE,
                 Some(overridden.decision),
+                &mut batch,
             )
             .await?;
-        self.drain().await?;
-        self.finish(std::slice::from_mut(&mut delivery)).await?;
+        self.flush(batch).await?;
+        let stats = self.drain().await?;
+        self.finish(std::slice::from_mut(&mut delivery), &stats.settled)
+            .await?;
         Ok(delivery)
     }
 }

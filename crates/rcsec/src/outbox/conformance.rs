@@ -22,7 +22,7 @@ use rcsec_core::Route;
 use rcsec_core::{AlertId, Msisdn, Redacted, Timestamp};
 use tokio::sync::Barrier;
 
-use super::{ClaimToken, Outbox, OutboxError, OutboxState};
+use super::{ClaimToken, Outbox, OutboxError, OutboxState, Settlement};
 use crate::message::{ActionKind, MessageBody, MessageId, OutboundMessage};
 
 /// Runs a suite future on a fresh 4-worker runtime.
@@ -45,7 +45,8 @@ macro_rules! outbox_tests {
             expiry_ends_unsent_messages, claims_oldest_first_and_respects_limit,
             unknown_ids_are_not_found, concurrent_claim_race,
             stale_claim_cannot_overwrite_a_newer_claim, expired_lease_without_newer_claim_still_records,
-            unclaimed_message_fails_under_its_status_token);
+            unclaimed_message_fails_under_its_status_token, enqueue_batch_is_enqueue_per_message,
+            settle_applies_each_settlement_as_its_mark_would);
     };
 }
 
@@ -379,4 +380,91 @@ pub async fn unclaimed_message_fails_under_its_status_token(o: Arc<dyn Outbox>) 
     o.mark_sent(&claimed[0].token(), "p", "d", T0)
         .await
         .unwrap();
+}
+
+/// A batch enqueue is idempotent per message, reports which were new, keeps batch order for
+/// claiming, and an empty batch is a no-op.
+pub async fn enqueue_batch_is_enqueue_per_message(o: Arc<dyn Outbox>) {
+    assert!(o.enqueue(&message(0), T0).await.unwrap());
+    let batch = [message(1), message(0), message(2), message(1)];
+    assert_eq!(
+        o.enqueue_batch(&batch, T0).await.unwrap(),
+        [true, false, true, false]
+    );
+    assert!(o.enqueue_batch(&[], T0).await.unwrap().is_empty());
+    assert_eq!(o.depth().await.unwrap(), 3);
+    let claimed: Vec<_> = o
+        .claim_due(T0, LEASE, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.message, c.attempt))
+        .collect();
+    assert_eq!(claimed, [(message(0), 1), (message(1), 1), (message(2), 1)]);
+}
+
+/// Settling a batch applies each settlement exactly as the matching `mark_*` (in order, so a
+/// second settlement of the same claim sees the first), and one refused settlement does not
+/// stop the others.
+pub async fn settle_applies_each_settlement_as_its_mark_would(o: Arc<dyn Outbox>) {
+    for n in 0..4 {
+        o.enqueue(&message(n), T0).await.unwrap();
+    }
+    let c: Vec<ClaimToken> = o
+        .claim_due(T0, LEASE, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.token())
+        .collect();
+    let unknown = ClaimToken::new(MessageId::new("never-enqueued").unwrap(), 1);
+    let sent = |claim: &ClaimToken, d: &str| Settlement::Sent {
+        claim: claim.clone(),
+        provider: "p".to_owned(),
+        delivery_id: d.to_owned(),
+    };
+    let batch = [
+        sent(&c[0], "d-0"),
+        Settlement::Retry {
+            claim: c[1].clone(),
+            next_attempt_at: at(10),
+            reason: "rate_limited".to_owned(),
+        },
+        Settlement::Failed {
+            claim: c[2].clone(),
+            reason: "rejected".to_owned(),
+        },
+        sent(&unknown, "d-x"),
+        sent(&c[0], "d-again"),
+        Settlement::Failed {
+            claim: ClaimToken::new(c[3].id.clone(), c[3].attempt - 1),
+            reason: "late".to_owned(),
+        },
+    ];
+    assert_eq!(batch[1].claim(), &c[1]);
+    let results = o.settle(&batch, at(1)).await.unwrap();
+    assert_eq!(results.len(), batch.len());
+    assert!(results[0].is_ok() && results[1].is_ok() && results[2].is_ok());
+    assert!(matches!(results[3], Err(OutboxError::NotFound)));
+    assert!(matches!(results[4], Err(OutboxError::AlreadyTerminal)));
+    assert!(matches!(results[5], Err(OutboxError::StaleClaim)));
+
+    let status = |n: u32| {
+        let o = Arc::clone(&o);
+        async move { o.status(&message(n).id, at(1)).await.unwrap().unwrap() }
+    };
+    let s0 = status(0).await;
+    assert_eq!(
+        (s0.state, s0.delivery_id.as_deref()),
+        (OutboxState::Sent, Some("d-0"))
+    );
+    let s1 = status(1).await;
+    assert_eq!(
+        (s1.state, s1.next_attempt_at, s1.last_error.as_deref()),
+        (OutboxState::Pending, at(10), Some("rate_limited"))
+    );
+    assert_eq!(status(2).await.state, OutboxState::Failed);
+    assert_eq!(status(3).await.state, OutboxState::InFlight);
+    assert!(o.settle(&[], at(1)).await.unwrap().is_empty());
+    assert_eq!(o.depth().await.unwrap(), 2);
 }

@@ -123,6 +123,48 @@ impl ClaimToken {
     }
 }
 
+/// What became of one claim, for [`Outbox::settle`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Settlement {
+    /// `provider` accepted the message as `delivery_id` ([`Outbox::mark_sent`]).
+    Sent {
+        /// The claim the send happened under.
+        claim: ClaimToken,
+        /// The provider that accepted it.
+        provider: String,
+        /// The provider's delivery id.
+        delivery_id: String,
+    },
+    /// A transient failure: try again at `next_attempt_at` ([`Outbox::mark_retry`]).
+    Retry {
+        /// The claim the attempt happened under.
+        claim: ClaimToken,
+        /// Earliest time of the next attempt.
+        next_attempt_at: Timestamp,
+        /// A short reason code (never content).
+        reason: String,
+    },
+    /// Given up ([`Outbox::mark_failed`]).
+    Failed {
+        /// The claim the attempt happened under.
+        claim: ClaimToken,
+        /// A short reason code (never content).
+        reason: String,
+    },
+}
+
+impl Settlement {
+    /// The claim this settles.
+    pub fn claim(&self) -> &ClaimToken {
+        match self {
+            Self::Sent { claim, .. } | Self::Retry { claim, .. } | Self::Failed { claim, .. } => {
+                claim
+            }
+        }
+    }
+}
+
 /// What the outbox knows about one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxStatus {
@@ -255,6 +297,68 @@ pub trait Outbox: Send + Sync + fmt::Debug + 'static {
         reason: &str,
         now: Timestamp,
     ) -> Result<(), OutboxError>;
+
+    /// Stores several messages as [`Outbox::enqueue`] does, returning for each (in order)
+    /// whether it was new.
+    ///
+    /// The pipeline enqueues every page of one alert with one call, so a backend can make it
+    /// one durable write. The SQL adapters do it in one transaction (all or nothing); this
+    /// default calls `enqueue` per message, so after an error a prefix may be stored (and a
+    /// retry of the whole batch is still safe: `enqueue` is idempotent).
+    ///
+    /// # Errors
+    /// As [`Outbox::enqueue`].
+    async fn enqueue_batch(
+        &self,
+        messages: &[OutboundMessage],
+        now: Timestamp,
+    ) -> Result<Vec<bool>, OutboxError> {
+        let mut created = Vec::with_capacity(messages.len());
+        for message in messages {
+            created.push(self.enqueue(message, now).await?);
+        }
+        Ok(created)
+    }
+
+    /// Records the outcomes of several claims, each exactly as the matching `mark_*` would,
+    /// and returns each one's result in order (a stale or terminal claim fails alone, with
+    /// [`OutboxError::StaleClaim`] or [`OutboxError::AlreadyTerminal`], and does not stop the
+    /// others).
+    ///
+    /// A worker that sent a batch of claims settles them with one call, which the SQL
+    /// adapters make one transaction. The outer `Err` is a backend failure: with the SQL
+    /// adapters nothing was applied; with this default (one `mark_*` per settlement) a prefix
+    /// may have been, which is harmless because each is a fenced compare-and-set.
+    ///
+    /// # Errors
+    /// [`OutboxError::Backend`] when the backend fails.
+    async fn settle(
+        &self,
+        settlements: &[Settlement],
+        now: Timestamp,
+    ) -> Result<Vec<Result<(), OutboxError>>, OutboxError> {
+        let mut results = Vec::with_capacity(settlements.len());
+        for s in settlements {
+            let result = match s {
+                Settlement::Sent {
+                    claim,
+                    provider,
+                    delivery_id,
+                } => self.mark_sent(claim, provider, delivery_id, now).await,
+                Settlement::Retry {
+                    claim,
+                    next_attempt_at,
+                    reason,
+                } => self.mark_retry(claim, *next_attempt_at, reason).await,
+                Settlement::Failed { claim, reason } => self.mark_failed(claim, reason, now).await,
+            };
+            match result {
+                Err(OutboxError::Backend(e)) => return Err(OutboxError::Backend(e)),
+                other => results.push(other),
+            }
+        }
+        Ok(results)
+    }
 
     /// Moves every non-terminal message whose `expires_at <= now` to expired and returns their
     /// ids, so the caller can audit each.

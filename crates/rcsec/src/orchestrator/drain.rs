@@ -1,0 +1,351 @@
+//! Sending: claim due messages, try the providers in order, settle the outcomes.
+//!
+//! One round of a drain costs the outbox three writes however many messages it carries: the
+//! claim, one [`Outbox::settle`] of every outcome, and one audit batch of the results. The
+//! provider calls happen between the claim and the settle, under the claim's lease; a crash
+//! in that window leaves the claims to expire and the messages to be re-sent under the same
+//! idempotency key, which providers de-duplicate. Outcomes are fenced by the claim token, so
+//! a round that outlived its lease records nothing over a newer claim.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use rcsec_audit::{EventKind, PendingEvent};
+use rcsec_capability::DeliveryEvent;
+
+use super::deliver::{Gates, PageBatch, body_bytes};
+use super::report::{Delivery, DeliveryStatus};
+use super::{MessageMeta, Orchestrator, OrchestratorError};
+use crate::message::{MessageId, OutboundMessage};
+use crate::outbox::{Claim, OutboxError, OutboxState, Settlement};
+use crate::provider::{DeliveryId, ProviderHealth, SendError};
+
+/// Claims taken per round.
+const CLAIM_BATCH: usize = 64;
+/// How many times one page may fall back to another route after `not_reachable`.
+pub(crate) const MAX_FALLBACKS: u8 = 2;
+
+/// What a drain of the outbox did.
+#[derive(Debug, Default)]
+pub(crate) struct DrainStats {
+    pub(crate) sent: usize,
+    pub(crate) failed: usize,
+    /// Claims whose outcome could not be recorded because a newer claim superseded them (the
+    /// lease ran out mid-send); the newer claim owns the message.
+    pub(crate) superseded: usize,
+    pub(crate) fallbacks: Vec<Delivery>,
+    /// The status of every message this drain settled, so reporting needs no read-back.
+    pub(crate) settled: HashMap<MessageId, DeliveryStatus>,
+}
+
+/// One claim's outcome, waiting to be settled in its round.
+struct Outcome {
+    settlement: Settlement,
+    /// The audit event to append once the settlement is applied.
+    event: Option<PendingEvent>,
+    status: DeliveryStatus,
+    /// The page to fall back from once a `not_reachable` failure is applied.
+    fall_back: Option<MessageMeta>,
+}
+
+impl Orchestrator {
+    /// Sends every due message: claim, try providers in order, settle the outcomes.
+    pub(crate) async fn drain(&self) -> Result<DrainStats, OrchestratorError> {
+        let mut stats = DrainStats::default();
+        loop {
+            let now = self.now();
+            let claims = self
+                .outbox
+                .claim_due(now, self.config.lease, CLAIM_BATCH)
+                .await?;
+            if claims.is_empty() {
+                return Ok(stats);
+            }
+            let more = claims.len() == CLAIM_BATCH;
+            let mut outcomes = Vec::with_capacity(claims.len());
+            for claim in claims {
+                outcomes.push(self.attempt(claim).await?);
+            }
+            let fallbacks_before = stats.fallbacks.len();
+            self.settle_round(outcomes, &mut stats).await?;
+            // A short round drained everything due, unless a fallback enqueued a new page.
+            if !more && stats.fallbacks.len() == fallbacks_before {
+                return Ok(stats);
+            }
+        }
+    }
+
+    /// Tries the providers for one claim and says what should be recorded.
+    async fn attempt(&self, claim: Claim) -> Result<Outcome, OrchestratorError> {
+        let now = self.now();
+        let token = claim.token();
+        let msg = claim.message;
+        let meta = self.lock()?.messages.get(&msg.id).cloned();
+        if claim.attempt > self.config.retry.max_attempts {
+            return self.failure(&msg, token, "attempts_exhausted", None);
+        }
+        let mut retry_after = Duration::ZERO;
+        let mut retryable = false;
+        let mut last = "no_provider";
+        for provider in &self.providers {
+            if !provider.routes().contains(&msg.route) {
+                continue;
+            }
+            if provider.health().await == ProviderHealth::Down {
+                last = "provider_down";
+                retryable = true;
+                continue;
+            }
+            match provider.send(&msg).await {
+                Ok(delivery) => {
+                    let mut e = self
+                        .event(EventKind::MessageSent, now)
+                        .alert(msg.alert.clone())
+                        .recipient(&msg.recipient)
+                        .route(msg.route.as_str())
+                        .provider(provider.name())
+                        .message(body_bytes(&msg.body))
+                        .outcome("sent");
+                    if let Some(reason) = meta.as_ref().and_then(|m| m.fallback) {
+                        e = e.reason(reason.as_str());
+                    }
+                    return Ok(Outcome {
+                        settlement: Settlement::Sent {
+                            claim: token,
+                            provider: provider.name().to_owned(),
+                            delivery_id: delivery.as_str().to_owned(),
+                        },
+                        event: Some(e.build()?),
+                        status: DeliveryStatus::Sent {
+                            provider: provider.name().to_owned(),
+                            delivery,
+                        },
+                        fall_back: None,
+                    });
+                }
+                Err(SendError::NotReachable) => {
+                    return self.failure(&msg, token, "not_reachable", meta);
+                }
+                Err(SendError::RateLimited { retry_after: ra }) => {
+                    retry_after = retry_after.max(ra);
+                    retryable = true;
+                    last = "rate_limited";
+                }
+                Err(e @ SendError::Rejected) => last = e.code(),
+                Err(e) => {
+                    retryable = true;
+                    last = e.code();
+                }
+            }
+        }
+        if !retryable {
+            return self.failure(&msg, token, last, None);
+        }
+        let mut jitter = [0u8; 4];
+        let jitter = match self.rng.fill(&mut jitter) {
+            Ok(()) => u32::from_le_bytes(jitter),
+            Err(_) => u32::MAX / 2,
+        };
+        let delay = self
+            .config
+            .retry
+            .delay(claim.attempt, jitter)
+            .max(retry_after);
+        Ok(Outcome {
+            settlement: Settlement::Retry {
+                claim: token,
+                next_attempt_at: now.saturating_add(delay),
+                reason: last.to_owned(),
+            },
+            event: None,
+            status: DeliveryStatus::Retrying {
+                attempts: claim.attempt,
+            },
+            fall_back: None,
+        })
+    }
+
+    /// A failed outcome, audited as such once applied.
+    fn failure(
+        &self,
+        msg: &OutboundMessage,
+        claim: crate::outbox::ClaimToken,
+        reason: &str,
+        fall_back: Option<MessageMeta>,
+    ) -> Result<Outcome, OrchestratorError> {
+        let e = self
+            .event(EventKind::MessageSent, self.now())
+            .alert(msg.alert.clone())
+            .recipient(&msg.recipient)
+            .route(msg.route.as_str())
+            .outcome("failed")
+            .reason(reason);
+        Ok(Outcome {
+            settlement: Settlement::Failed {
+                claim,
+                reason: reason.to_owned(),
+            },
+            event: Some(e.build()?),
+            status: DeliveryStatus::Failed {
+                reason: reason.to_owned(),
+            },
+            fall_back,
+        })
+    }
+
+    /// Records a round's outcomes (one settle, one audit batch), then falls back from the
+    /// pages that turned out unreachable.
+    async fn settle_round(
+        &self,
+        outcomes: Vec<Outcome>,
+        stats: &mut DrainStats,
+    ) -> Result<(), OrchestratorError> {
+        let settlements: Vec<Settlement> = outcomes.iter().map(|o| o.settlement.clone()).collect();
+        let results = self.outbox.settle(&settlements, self.now()).await?;
+        if results.len() != outcomes.len() {
+            return Err(OrchestratorError::Internal(
+                "outbox settled a different count",
+            ));
+        }
+        let mut events = Vec::new();
+        let mut fall_back = Vec::new();
+        for (outcome, result) in outcomes.into_iter().zip(results) {
+            match result {
+                Ok(()) => {}
+                // A newer claim re-sends under the same idempotency key and records (and
+                // audits) the outcome; recording it here too would double it.
+                Err(OutboxError::StaleClaim) => {
+                    stats.superseded += 1;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+            match &outcome.settlement {
+                Settlement::Sent { .. } => stats.sent += 1,
+                Settlement::Failed { .. } => stats.failed += 1,
+                _ => {}
+            }
+            stats
+                .settled
+                .insert(outcome.settlement.claim().id.clone(), outcome.status);
+            events.extend(outcome.event);
+            fall_back.extend(outcome.fall_back);
+        }
+        self.record_all(events).await?;
+        for meta in fall_back {
+            self.fall_back(meta, stats).await?;
+        }
+        Ok(())
+    }
+
+    /// After `not_reachable`: forget what we knew about the number, tell the resolver (which
+    /// may now detect a downgrade of a pinned contact) and let the policy decide again.
+    async fn fall_back(
+        &self,
+        meta: MessageMeta,
+        stats: &mut DrainStats,
+    ) -> Result<(), OrchestratorError> {
+        if meta.fallbacks >= MAX_FALLBACKS {
+            return Ok(());
+        }
+        let number = &meta.responder.number;
+        let _ = self
+            .resolver
+            .on_delivery_event(number, DeliveryEvent::NotFound404)
+            .await;
+        let Some(ctx) = self.page_ctx(&meta.alert)? else {
+            return Ok(());
+        };
+        let tag = format!("{}f", meta.tag);
+        let mut batch = PageBatch::default();
+        let delivery = self
+            .page_one(
+                &ctx,
+                &meta.responder,
+                &tag,
+                meta.fallbacks + 1,
+                Gates::NONE,
+                None,
+                &mut batch,
+            )
+            .await?;
+        self.flush(batch).await?;
+        stats.fallbacks.push(delivery);
+        Ok(())
+    }
+
+    /// A message the provider accepted expired undelivered (RBM `TTL_EXPIRATION_REVOKED`:
+    /// the phone was unreachable for the message's lifetime and the provider withdrew it).
+    /// Pages the same responder again on the route the policy picks once the number is no
+    /// longer taken as reachable there (typically the SMS link), like a `not_reachable` send
+    /// failure. Nothing happens when the alert is acknowledged or resolved meanwhile.
+    ///
+    /// # Errors
+    /// [`OrchestratorError::UnknownMessage`] for a message this orchestrator did not send;
+    /// store and audit failures.
+    pub async fn on_expired(
+        &self,
+        message: &MessageId,
+    ) -> Result<Vec<Delivery>, OrchestratorError> {
+        let meta = {
+            let state = self.lock()?;
+            let meta = state
+                .messages
+                .get(message)
+                .cloned()
+                .ok_or(OrchestratorError::UnknownMessage)?;
+            if state
+                .alerts
+                .get(&meta.alert)
+                .is_none_or(|a| a.acked || a.resolved)
+            {
+                return Ok(Vec::new());
+            }
+            meta
+        };
+        let mut stats = DrainStats::default();
+        self.fall_back(meta, &mut stats).await?;
+        let more = self.drain().await?;
+        let mut out = stats.fallbacks;
+        out.extend(more.fallbacks);
+        self.finish(&mut out, &more.settled).await?;
+        Ok(out)
+    }
+
+    /// Fills in each enqueued delivery's status: from what a drain settled, else from the
+    /// outbox (a message another worker is handling, or one waiting for a retry).
+    pub(crate) async fn finish(
+        &self,
+        deliveries: &mut [Delivery],
+        settled: &HashMap<MessageId, DeliveryStatus>,
+    ) -> Result<(), OrchestratorError> {
+        let now = self.now();
+        for d in deliveries.iter_mut() {
+            let Some(id) = &d.message_id else { continue };
+            if !matches!(d.status, DeliveryStatus::Retrying { .. }) {
+                continue;
+            }
+            if let Some(status) = settled.get(id) {
+                d.status = status.clone();
+                continue;
+            }
+            let Some(status) = self.outbox.status(id, now).await? else {
+                continue;
+            };
+            d.status = match status.state {
+                OutboxState::Sent => DeliveryStatus::Sent {
+                    provider: status.provider.unwrap_or_default(),
+                    delivery: DeliveryId::new(status.delivery_id.unwrap_or_default()),
+                },
+                OutboxState::Failed => DeliveryStatus::Failed {
+                    reason: status.last_error.unwrap_or_default(),
+                },
+                OutboxState::Expired => DeliveryStatus::Expired,
+                OutboxState::Pending | OutboxState::InFlight => DeliveryStatus::Retrying {
+                    attempts: status.attempts,
+                },
+            };
+        }
+        Ok(())
+    }
+}
