@@ -17,16 +17,21 @@ pub enum LogFormat {
     Text,
 }
 
-/// Installs the global subscriber writing to `writer`; `RUST_LOG` overrides the default
-/// level (`info`).
+/// Installs the global subscriber writing to `writer`; `RUST_LOG` overrides `default_filter`
+/// (an `EnvFilter` directive such as `info`).
 ///
 /// # Errors
 /// A global subscriber is already installed.
-pub fn init<W>(format: LogFormat, writer: W) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
+pub fn init<W>(
+    format: LogFormat,
+    writer: W,
+    default_filter: &str,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)

@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     } else {
         LogFormat::Json
     };
-    if let Err(e) = logging::init(format, std::io::stderr) {
+    if let Err(e) = logging::init(format, std::io::stderr, "info") {
         eprintln!("alertd: cannot start logging: {e}");
         return ExitCode::from(2);
     }
