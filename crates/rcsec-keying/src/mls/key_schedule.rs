@@ -88,6 +88,9 @@ impl JoinerSecret {
 }
 
 /// Every secret of one epoch.
+///
+/// Cloning copies the secrets into new zeroizing wrappers (a member snapshots its state).
+#[derive(Clone)]
 pub struct EpochSecrets {
     welcome_secret: HashSecret,
     sender_data_secret: HashSecret,

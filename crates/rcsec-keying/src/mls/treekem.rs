@@ -153,6 +153,7 @@ impl CommitSecret {
 ///
 /// A key is only used while the tree still shows its public key, so keys of nodes that were
 /// blanked or replaced since are never tried.
+#[derive(Clone)]
 pub struct PathKeys {
     own_leaf: LeafIndex,
     keys: BTreeMap<NodeIndex, HpkeSecretKey>,

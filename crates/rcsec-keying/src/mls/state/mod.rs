@@ -177,6 +177,10 @@ pub enum Handled {
 }
 
 /// One member's state of one group at one epoch.
+///
+/// Cloning snapshots the whole state, secrets included (each copy zeroizes on drop): a
+/// caller can keep the pre-commit state until the delivery service accepts a commit.
+#[derive(Clone)]
 pub struct GroupState {
     config: GroupConfig,
     context: GroupContext,
