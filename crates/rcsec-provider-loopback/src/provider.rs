@@ -131,6 +131,7 @@ impl LoopbackProvider {
                 step: p.entry.step,
                 device_key: p.device_key,
                 consent: consent_ledger(&p.entry.consent),
+                utc_offset: None,
             })
             .collect()
     }

@@ -130,7 +130,7 @@ pub use message::{ActionKind, MessageBody, MessageId, OutboundMessage};
 pub use orchestrator::{
     AlertOutcome, AlertReport, Delivery, DeliveryStatus, Orchestrator, OrchestratorBuilder,
     OrchestratorConfig, OrchestratorError, ProviderEvent, ProviderEventKind, QuietHours, RateLimit,
-    RetryPolicy, SentContent,
+    RetryPolicy, SentContent, UtcOffset, UtcOffsetError,
 };
 pub use outbox::{
     Claim, ClaimToken, MemoryOutbox, Outbox, OutboxError, OutboxState, OutboxStatus, Settlement,

@@ -7,6 +7,8 @@ use rcsec_keying::hpke::PublicKey;
 use rcsec_policy::Region;
 use rcsec_policy::consent::ConsentLedger;
 
+use crate::orchestrator::UtcOffset;
+
 /// One person who can be paged for an alert.
 ///
 /// `Debug` masks the number and hides the name.
@@ -27,6 +29,9 @@ pub struct Responder {
     /// Their opt-ins: P2–P3 messages need one for their category (`incident`); P0–P1 pages
     /// are essential and need none.
     pub consent: ConsentLedger,
+    /// Their local time as an offset from UTC, so quiet hours mean night *where they are*
+    /// (`None`: UTC).
+    pub utc_offset: Option<UtcOffset>,
 }
 
 impl Responder {
@@ -40,6 +45,7 @@ impl Responder {
             step: 0,
             device_key: None,
             consent: ConsentLedger::new(),
+            utc_offset: None,
         }
     }
 
@@ -54,6 +60,13 @@ impl Responder {
     #[must_use]
     pub fn with_device(mut self, key: PublicKey) -> Self {
         self.device_key = Some(key);
+        self
+    }
+
+    /// Sets their local time's offset from UTC (for quiet hours).
+    #[must_use]
+    pub fn with_utc_offset(mut self, offset: UtcOffset) -> Self {
+        self.utc_offset = Some(offset);
         self
     }
 

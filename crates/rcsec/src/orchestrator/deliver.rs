@@ -130,7 +130,11 @@ impl Orchestrator {
 
         if gates.quiet_hours
             && let Some(q) = self.config.quiet_hours
-            && let Some(until) = q.held_until(alert.severity, now)
+            && let Some(until) = q.held_until_at(
+                alert.severity,
+                now,
+                responder.utc_offset.unwrap_or_default(),
+            )
         {
             {
                 let mut state = self.lock()?;

@@ -31,7 +31,7 @@ use rcsec_policy::{Classification, Classifier, FallbackReason, Policy};
 
 pub use build::{BuildError, OrchestratorBuilder, OrchestratorConfig, RetryPolicy};
 pub use events::{ProviderEvent, ProviderEventKind};
-pub use quiet_hours::QuietHours;
+pub use quiet_hours::{QuietHours, UtcOffset, UtcOffsetError};
 pub use rate_limit::RateLimit;
 pub use report::{
     AlertOutcome, AlertReport, Delivery, DeliveryStatus, EscalationView, IssuedLinkInfo,

@@ -1,7 +1,7 @@
 //! Dedup by fingerprint, per-recipient rate limit, quiet hours for P2–P3.
 
 use rcsec::core::Severity;
-use rcsec::{AlertOutcome, DeliveryStatus, QuietHours, RateLimit};
+use rcsec::{AlertOutcome, DeliveryStatus, QuietHours, RateLimit, UtcOffset};
 
 use crate::harness::*;
 
@@ -117,5 +117,39 @@ fn quiet_hours_hold_p2_until_the_window_ends() {
         assert_eq!(t.released.len(), 1);
         assert!(matches!(t.released[0].status, DeliveryStatus::Sent { .. }));
         assert!(!h.orch.is_held(&r.alert, &number(1)));
+    });
+}
+
+#[test]
+fn quiet_hours_follow_each_responders_local_time() {
+    // T0 is 08:00 UTC; quiet 22:00-09:00 local. In UTC+2 it is 10:00 (paged at once); in
+    // UTC-5 it is 03:00 (held until 09:00 there, 14:00 UTC).
+    let h = harness(|c| c.quiet_hours = Some(QuietHours::new((22, 0), (9, 0))));
+    runtime().block_on(async {
+        let mut who = h.responders(&["Alice", "Bob"]);
+        who[0] = who[0]
+            .clone()
+            .with_utc_offset("+02:00".parse::<UtcOffset>().unwrap());
+        who[1] = who[1]
+            .clone()
+            .with_utc_offset("-05:00".parse::<UtcOffset>().unwrap());
+        let r = h
+            .orch
+            .handle_alert(alert("a-tz", Severity::P2), who)
+            .await
+            .unwrap();
+        assert!(
+            matches!(r.deliveries[0].status, DeliveryStatus::Sent { .. }),
+            "{:?}",
+            r.deliveries[0].status
+        );
+        let DeliveryStatus::Held { until } = r.deliveries[1].status else {
+            panic!("{:?}", r.deliveries[1].status)
+        };
+        assert_eq!(
+            until,
+            T0.saturating_add(std::time::Duration::from_secs(6 * 3600))
+        );
+        assert_eq!(h.loopback.sent().len(), 1);
     });
 }
