@@ -113,6 +113,15 @@ fn user_agent(headers: &HeaderMap) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
+/// What the gateway checks a link against: now, the client's address and its user agent.
+fn redeem_context<'h>(app: &App, peer: SocketAddr, headers: &'h HeaderMap) -> RedeemContext<'h> {
+    let ctx = RedeemContext::at(app.clock.now()).client_ip(peer.ip());
+    match user_agent(headers) {
+        Some(ua) => ctx.user_agent(ua),
+        None => ctx,
+    }
+}
+
 /// `GET /l/{token}`: verify and report the state; consumes nothing.
 pub async fn page(
     State(app): State<Arc<App>>,
@@ -120,11 +129,7 @@ pub async fn page(
     token: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Response {
-    let now = app.clock.now();
-    let mut ctx = RedeemContext::at(now).client_ip(peer.ip());
-    if let Some(ua) = user_agent(&headers) {
-        ctx = ctx.user_agent(ua);
-    }
+    let ctx = redeem_context(&app, peer, &headers);
     // A path that is not even UTF-8 is an invalid link like any other, not a 400.
     let token = token.map(|Path(t)| t).unwrap_or_default();
     let gateway = app.orchestrator.gateway();
@@ -182,11 +187,7 @@ pub async fn confirm(
     token: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Response {
-    let now = app.clock.now();
-    let mut ctx = RedeemContext::at(now).client_ip(peer.ip());
-    if let Some(ua) = user_agent(&headers) {
-        ctx = ctx.user_agent(ua);
-    }
+    let ctx = redeem_context(&app, peer, &headers);
     let token = token.map(|Path(t)| t).unwrap_or_default();
     match app.orchestrator.gateway().confirm(&token, &ctx).await {
         Ok(redeemed) => {
