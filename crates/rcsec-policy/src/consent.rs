@@ -77,6 +77,13 @@ impl ConsentLedger {
         self.records.get(&normalise(category))
     }
 
+    /// Every record, in force or not, by category (what persisting a responder needs: the
+    /// ledger is rebuilt from them with [`ConsentLedger::grant`] and
+    /// [`ConsentLedger::withdraw`]).
+    pub fn records(&self) -> impl Iterator<Item = &ConsentRecord> {
+        self.records.values()
+    }
+
     /// Whether a message of `severity` and `category` may be sent: essential messages always,
     /// others only with an opt-in in force (under `terms_version` when given).
     pub fn permits(&self, severity: Severity, category: &str, terms_version: Option<&str>) -> bool {

@@ -117,6 +117,12 @@ impl From<SqliteError> for rcsec_capability::StoreError {
     }
 }
 
+impl From<SqliteError> for rcsec::state::StateStoreError {
+    fn from(e: SqliteError) -> Self {
+        Self::Backend(Box::new(e))
+    }
+}
+
 impl From<SqliteError> for rcsec::OutboxError {
     fn from(e: SqliteError) -> Self {
         Self::Backend(Box::new(e))

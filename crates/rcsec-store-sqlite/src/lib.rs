@@ -7,6 +7,7 @@
 //! | [`rcsec_audit::AuditSink`] | [`SqliteAuditSink`] | `audit_events` |
 //! | [`rcsec_capability::PinStore`] | [`SqlitePinStore`] | `pins` |
 //! | [`rcsec::Outbox`] | [`SqliteOutbox`] | `outbox` |
+//! | [`rcsec::state::AlertStateStore`] | [`SqliteAlertStateStore`] | `alert_state` |
 //!
 //! All adapters share one [`SqliteStore`]: one file (one thing to back up and protect), in WAL
 //! mode with `synchronous = FULL` by default (an acknowledged audit append or outbox change
@@ -59,8 +60,9 @@
 //! None.
 //!
 //! # Security
-//! The file holds link records, ciphertext blobs, the audit log and the outbox (message content
-//! until sent): give it the permissions of a secret. Pins are keyed by a keyed hash of the number,
+//! The file holds link records, ciphertext blobs, the audit log, the outbox (message content
+//! until sent) and the orchestrator's alert state (sealed under the application's state key,
+//! which must not live next to the file): give it the permissions of a secret. Pins are keyed by a keyed hash of the number,
 //! never the number.
 
 #![forbid(unsafe_code)]
@@ -72,6 +74,7 @@ mod error;
 mod outbox;
 mod pin;
 mod schema;
+mod state;
 mod store;
 mod token;
 
@@ -81,5 +84,6 @@ pub use error::SqliteError;
 pub use outbox::SqliteOutbox;
 pub use pin::SqlitePinStore;
 pub use schema::SCHEMA_VERSION;
+pub use state::SqliteAlertStateStore;
 pub use store::{Durability, SqliteOptions, SqliteStore};
 pub use token::SqliteTokenStore;

@@ -90,6 +90,17 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
         BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
     ",
+    // 3: the orchestrator's sealed per-alert state (rcsec::state), ordered by revision.
+    "
+    CREATE TABLE alert_state (
+        alert_id TEXT PRIMARY KEY NOT NULL,
+        revision INTEGER NOT NULL CHECK (revision >= 0),
+        open INTEGER NOT NULL CHECK (open IN (0, 1)),
+        updated_at INTEGER NOT NULL,
+        sealed BLOB NOT NULL
+    ) STRICT;
+    CREATE INDEX alert_state_closed ON alert_state (open, updated_at);
+    ",
 ];
 
 /// Brings the database to [`SCHEMA_VERSION`].

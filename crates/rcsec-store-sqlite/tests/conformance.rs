@@ -41,3 +41,9 @@ mod outbox {
 
     rcsec::outbox_tests!(|| SqliteOutbox::open_temporary().unwrap());
 }
+
+mod alert_state_store {
+    use rcsec_store_sqlite::SqliteAlertStateStore;
+
+    rcsec::alert_state_store_tests!(|| SqliteAlertStateStore::open_temporary().unwrap());
+}

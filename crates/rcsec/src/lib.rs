@@ -22,6 +22,8 @@
 //!   the MLS group session.
 //! - [`facts`]: the capability layer's observations as the policy's fail-closed facts.
 //! - [`responder`]: who gets paged.
+//! - [`state`]: open alerts kept across restarts ([`state::AlertStateStore`]), sealed under
+//!   the application's state key ([`state::seal`], reusable for any state at rest).
 //!
 //! The crates the pipeline wires are re-exported as modules: [`audit`], [`capability`],
 //! [`core`], [`keying`], [`link`], [`policy`].
@@ -113,6 +115,7 @@ pub mod outbox;
 pub mod protect;
 pub mod provider;
 pub mod responder;
+pub mod state;
 pub mod ticket;
 
 /// The attribute the adapter traits are declared with, so an implementation needs no direct
@@ -130,7 +133,7 @@ pub use message::{ActionKind, MessageBody, MessageId, OutboundMessage};
 pub use orchestrator::{
     AlertOutcome, AlertReport, Delivery, DeliveryStatus, Orchestrator, OrchestratorBuilder,
     OrchestratorConfig, OrchestratorError, ProviderEvent, ProviderEventKind, QuietHours, RateLimit,
-    RetryPolicy, SentContent, UtcOffset, UtcOffsetError,
+    RecoveryReport, RetryPolicy, SentContent, UnreadableRecord, UtcOffset, UtcOffsetError,
 };
 pub use outbox::{
     Claim, ClaimToken, MemoryOutbox, Outbox, OutboxError, OutboxState, OutboxStatus, Settlement,

@@ -15,6 +15,7 @@ use super::{Orchestrator, State};
 use crate::outbox::{MemoryOutbox, Outbox};
 use crate::protect::{HpkeDeviceEnvelope, PushProtector};
 use crate::provider::MessagingProvider;
+use crate::state::{AlertStateStore, StateSealer};
 use crate::ticket::{MemoryTicketSink, TicketSink};
 
 /// Retry schedule for transient provider failures: exponential backoff with equal jitter.
@@ -111,6 +112,9 @@ pub enum BuildError {
 /// The keyring and stores links are issued with.
 type LinkParts = (Arc<Keyring>, Arc<dyn TokenStore>, Arc<dyn BlobStore>);
 
+/// The state store and the key its records are sealed under.
+type StateParts = (Arc<dyn AlertStateStore>, Secret<[u8; 32]>);
+
 /// Builds an [`Orchestrator`]. Required: a resolver, links (keyring + stores), an audit sink
 /// with its pseudonymizer, and at least one provider.
 #[derive(Debug, Default)]
@@ -128,6 +132,7 @@ pub struct OrchestratorBuilder {
     link_pseudonym_key: Option<Secret<[u8; 32]>>,
     rng: Option<Arc<dyn RandomSource>>,
     config: Option<OrchestratorConfig>,
+    state_store: Option<StateParts>,
 }
 
 impl OrchestratorBuilder {
@@ -220,6 +225,21 @@ impl OrchestratorBuilder {
         self
     }
 
+    /// Where open alerts are kept across restarts, sealed under `state_key` (default: nowhere;
+    /// a restart forgets every open alert). Call [`Orchestrator::recover`] after building.
+    ///
+    /// The key must stay the same across restarts (records sealed under another key cannot be
+    /// opened) and is as sensitive as the alerts: keep it apart from the store.
+    #[must_use]
+    pub fn state_store(
+        mut self,
+        store: Arc<dyn AlertStateStore>,
+        state_key: Secret<[u8; 32]>,
+    ) -> Self {
+        self.state_store = Some((store, state_key));
+        self
+    }
+
     /// The settings (required: they carry the link base URL).
     #[must_use]
     pub fn config(mut self, config: OrchestratorConfig) -> Self {
@@ -250,8 +270,16 @@ impl OrchestratorBuilder {
             }
         };
         let gateway = Gateway::new(keyring, Arc::clone(&tokens), blobs, Arc::clone(&rng));
+        let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let durable = self.state_store.map(|(store, key)| {
+            super::durable::Durable::new(
+                store,
+                StateSealer::new(key, Arc::clone(&rng)),
+                clock.now(),
+            )
+        });
         Ok(Orchestrator {
-            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            clock,
             policy: self.policy.unwrap_or_default(),
             classifier: self.classifier.unwrap_or_default(),
             resolver,
@@ -271,6 +299,7 @@ impl OrchestratorBuilder {
             rng,
             config,
             state: Mutex::new(State::default()),
+            durable,
         })
     }
 }

@@ -30,6 +30,16 @@ impl Dedup {
         self.last_paged.remove(alert);
     }
 
+    /// When `alert` last paged, if it is remembered.
+    pub(crate) fn last_paged(&self, alert: &AlertId) -> Option<Timestamp> {
+        self.last_paged.get(alert).copied()
+    }
+
+    /// Remembers that `alert` paged at `at` (recovering durable state).
+    pub(crate) fn restore(&mut self, alert: AlertId, at: Timestamp) {
+        self.last_paged.insert(alert, at);
+    }
+
     /// Drops entries older than `window`.
     pub(crate) fn sweep(&mut self, now: Timestamp, window: Duration) {
         self.last_paged

@@ -53,6 +53,17 @@ impl Gates {
 pub(crate) struct PageBatch {
     events: Vec<PendingEvent>,
     messages: Vec<OutboundMessage>,
+    /// The alerts whose state the step changed: each is written to the state store once.
+    alerts: Vec<AlertId>,
+}
+
+impl PageBatch {
+    /// Notes that the step changed `alert`'s state.
+    pub(crate) fn touch(&mut self, alert: &AlertId) {
+        if !self.alerts.contains(alert) {
+            self.alerts.push(alert.clone());
+        }
+    }
 }
 
 const ACTIONS: [ActionKind; 3] = [
@@ -103,6 +114,7 @@ impl Orchestrator {
     ) -> Result<Delivery, OrchestratorError> {
         let now = self.now();
         let alert = &ctx.alert;
+        batch.touch(&alert.id);
         let number = &responder.number;
         let resolution = self.resolver.resolve(number).await.ok();
         let facts = facts::channel_facts(resolution.as_ref(), responder.device_key.is_some());
@@ -346,6 +358,9 @@ impl Orchestrator {
             if let Some(a) = state.alerts.get_mut(&alert.id) {
                 a.paged.push((responder.clone(), message.route));
                 a.links.extend(links.iter().map(|l| l.link_id));
+                if !a.messages.contains(&id) {
+                    a.messages.push(id.clone());
+                }
             }
         }
         batch.events.extend(events);
@@ -402,9 +417,12 @@ impl Orchestrator {
         }))
     }
 
-    /// Writes what the pages of a step left: one audit append, then one outbox batch.
+    /// Writes what the pages of a step left: one audit append, one state record per alert
+    /// (when a state store is configured), then one outbox batch. The state goes before the
+    /// messages so that whatever can be sent can be mapped back after a restart.
     pub(crate) async fn flush(&self, batch: PageBatch) -> Result<(), OrchestratorError> {
         self.record_all(batch.events).await?;
+        self.persist(&batch.alerts).await?;
         if !batch.messages.is_empty() {
             self.outbox
                 .enqueue_batch(&batch.messages, self.now())
@@ -423,6 +441,7 @@ impl Orchestrator {
     ) -> Result<Vec<Delivery>, OrchestratorError> {
         let mut out = Vec::with_capacity(responders.len());
         let mut batch = PageBatch::default();
+        batch.touch(&ctx.alert.id);
         for r in responders {
             out.push(
                 self.page_one(ctx, r, tag, 0, gates, None, &mut batch)

@@ -81,8 +81,10 @@ impl Orchestrator {
         self.record(e.alert(alert.clone()).outcome(outcome).reason(why))
             .await?;
         if moved {
+            // The page step writes the alert's new position with its pages.
             self.page_current_step(alert).await
         } else {
+            self.persist(std::slice::from_ref(alert)).await?;
             Ok(Vec::new())
         }
     }
@@ -156,6 +158,7 @@ impl Orchestrator {
         }
         let window = self.config.dedup_window;
         self.lock()?.dedup.sweep(now, window);
+        self.prune_state().await?;
         Ok(report)
     }
 }

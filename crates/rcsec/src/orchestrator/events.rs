@@ -107,6 +107,7 @@ impl Orchestrator {
                     a.acked = true;
                     a.deadline = None;
                 }
+                self.persist(std::slice::from_ref(&alert)).await?;
                 if let Some(t) = &ticket {
                     if action == ActionKind::TakeOwnership {
                         self.tickets.assign(t, &masked).await?;

@@ -68,23 +68,34 @@ impl Orchestrator {
             text: Arc::new(text),
             classification: Arc::new(classification),
         };
-        self.lock()?.alerts.insert(
-            id.clone(),
-            AlertState {
-                alert: Arc::clone(&ctx.alert),
-                text: Arc::clone(&ctx.text),
-                classification: Arc::clone(&ctx.classification),
-                chain,
-                step: 0,
-                round: 0,
-                deadline: Some(now.saturating_add(self.config.ack_timeout)),
-                acked: false,
-                resolved: false,
-                ticket: Some(ticket),
-                paged: Vec::new(),
-                links: Vec::new(),
-            },
-        );
+        {
+            let mut state = self.lock()?;
+            // A re-fire after the dedup window starts a new escalation, but the messages and
+            // links of the earlier one stay known: their events map back, resolution revokes them.
+            let (messages, links) = state
+                .alerts
+                .remove(&id)
+                .map(|old| (old.messages, old.links))
+                .unwrap_or_default();
+            state.alerts.insert(
+                id.clone(),
+                AlertState {
+                    alert: Arc::clone(&ctx.alert),
+                    text: Arc::clone(&ctx.text),
+                    classification: Arc::clone(&ctx.classification),
+                    chain,
+                    step: 0,
+                    round: 0,
+                    deadline: Some(now.saturating_add(self.config.ack_timeout)),
+                    acked: false,
+                    resolved: false,
+                    ticket: Some(ticket),
+                    paged: Vec::new(),
+                    links,
+                    messages,
+                },
+            );
+        }
         let deliveries = self.page_all(&ctx, &first, "p0.0", Gates::ALL).await?;
         Ok(AlertReport {
             alert: id,
@@ -202,6 +213,9 @@ impl Orchestrator {
             let e = self.event(EventKind::TicketUpdated, now);
             self.record(e.alert(id.clone()).outcome("resolved")).await?;
         }
+        // Last: a crash before this leaves the alert open in the store, and the resolution
+        // Alertmanager sends again finishes the job.
+        self.persist(std::slice::from_ref(&id)).await?;
         Ok(AlertReport {
             alert: id,
             outcome: AlertOutcome::Resolved { links_revoked },

@@ -6,12 +6,21 @@
 //! provider list with failover → audit. Provider events, acknowledgement timeouts, retries,
 //! quiet-hour releases and expiry are driven by [`Orchestrator::on_event`] and
 //! [`Orchestrator::tick`]; all time comes from the injected [`Clock`].
+//!
+//! # Restarts
+//! Alert state (escalation position, acknowledgement, ticket, who was paged, links, message
+//! metadata, dedup times, quiet-hour holds) lives in memory and, when the builder is given a
+//! [`state_store`](OrchestratorBuilder::state_store), is written through to it as one sealed
+//! record per alert per step. [`Orchestrator::recover`] loads it after a restart, so escalation,
+//! acknowledgements, dedup, resolution and held pages carry on where the last process stopped.
+//! The per-recipient rate limiter stays in memory (see [`crate::state`]).
 
 mod audit;
 mod build;
 mod dedup;
 mod deliver;
 mod drain;
+mod durable;
 mod escalation;
 mod events;
 mod intake;
@@ -30,6 +39,7 @@ use rcsec_link::{Gateway, LinkId, RandomSource, TokenStore};
 use rcsec_policy::{Classification, Classifier, FallbackReason, Policy};
 
 pub use build::{BuildError, OrchestratorBuilder, OrchestratorConfig, RetryPolicy};
+pub use durable::{RecoveryReport, UnreadableRecord};
 pub use events::{ProviderEvent, ProviderEventKind};
 pub use quiet_hours::{QuietHours, UtcOffset, UtcOffsetError};
 pub use rate_limit::RateLimit;
@@ -79,6 +89,9 @@ pub enum OrchestratorError {
     /// A provider event named a message this orchestrator did not send.
     #[error("event for an unknown message")]
     UnknownMessage,
+    /// Durable alert state could not be written or read; the step was not completed.
+    #[error("alert state failed")]
+    State(#[from] crate::state::StateError),
     /// A state the code rules out; a bug.
     #[error("internal error: {0}")]
     Internal(&'static str),
@@ -113,6 +126,9 @@ pub(crate) struct AlertState {
     /// Responders paged, with the route used (for the resolution follow-up).
     pub(crate) paged: Vec<(Responder, rcsec_core::Route)>,
     pub(crate) links: Vec<LinkId>,
+    /// Every message sent for this alert (keys of `State::messages`), so its durable record
+    /// carries what a provider event after a restart needs.
+    pub(crate) messages: Vec<MessageId>,
 }
 
 /// A page held by quiet hours.
@@ -155,6 +171,8 @@ pub struct Orchestrator {
     pub(crate) rng: Arc<dyn RandomSource>,
     pub(crate) config: OrchestratorConfig,
     pub(crate) state: Mutex<State>,
+    /// Where alert state is written through to, when the application configured a store.
+    pub(crate) durable: Option<durable::Durable>,
 }
 
 impl Orchestrator {
