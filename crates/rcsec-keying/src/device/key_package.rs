@@ -177,11 +177,6 @@ impl ValidatedKeyPackage {
             Credential::X509 { .. } => &[],
         }
     }
-
-    /// The HPKE key a Welcome is sealed to.
-    pub(crate) fn init_key(&self) -> &HpkePublicKey {
-        &self.init_key
-    }
 }
 
 #[cfg(test)]

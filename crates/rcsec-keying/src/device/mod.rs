@@ -29,4 +29,3 @@ pub use key_package::{MAX_KEY_PACKAGE_LIFETIME, ValidatedKeyPackage};
 pub use link::{ChainVerifier, DeviceAuthorization, DeviceChain, LinkError};
 
 pub(crate) use identity::capabilities;
-pub(crate) use key_package::{sign_leaf, verify_leaf_signature};

@@ -6,6 +6,10 @@ use crate::mls::crypto::CryptoError;
 use crate::mls::framing::FramingError;
 use crate::mls::key_schedule::KeyScheduleError;
 use crate::mls::secret_tree::SecretTreeError;
+use crate::mls::state::GroupError as StateError;
+use crate::mls::tree::{LeafError, TreeError};
+use crate::mls::treekem::TreeKemError;
+use crate::mls::welcome::WelcomeError;
 
 /// Why a group operation failed. Never carries plaintext, keys or secrets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -75,4 +79,106 @@ pub enum GroupError {
     /// Too many messages in one epoch from this member.
     #[error("ratchet exhausted: {0}")]
     SecretTree(#[from] SecretTreeError),
+}
+
+/// How a failure of the underlying RFC 9420 member reads to the on-call API while it
+/// processes or makes a commit (the coarse, `Copy` variants above; reasons are static).
+impl From<StateError> for GroupError {
+    fn from(e: StateError) -> Self {
+        match e {
+            StateError::Welcome(w) => welcome_error(w),
+            StateError::Framing(f) => Self::Framing(f),
+            StateError::Tree(t) => t.into(),
+            StateError::TreeKem(t) => treekem_error(t),
+            StateError::Codec(c) => Self::Codec(c),
+            StateError::Crypto(c) => Self::Crypto(c),
+            StateError::KeySchedule(k) => Self::KeySchedule(k),
+            StateError::Psk(_) | StateError::UnknownPsk => {
+                Self::InvalidCommit("pre-shared keys are not supported")
+            }
+            StateError::NoTree => Self::InvalidWelcome("no ratchet tree"),
+            StateError::NotInTree => Self::InvalidWelcome("key package not in the tree"),
+            StateError::BadGroupInfoSignature => Self::InvalidWelcome("group info signature"),
+            StateError::BadConfirmationTag => Self::BadConfirmationTag,
+            StateError::UnknownProposal => Self::InvalidCommit("unknown proposal reference"),
+            StateError::InvalidProposals(reason)
+            | StateError::BadSender(reason)
+            | StateError::Unexpected(reason)
+            | StateError::Unsupported(reason) => Self::InvalidCommit(reason),
+            StateError::InvalidLeaf { .. } => Self::InvalidCommit("invalid leaf"),
+            StateError::InvalidKeyPackage(reason) => Self::KeyPackage(key_package_error(reason)),
+            StateError::PathRequired => Self::InvalidCommit("missing path"),
+            StateError::TooManyProposals => Self::InvalidCommit("too many proposals"),
+            StateError::Removed => Self::Removed,
+        }
+    }
+}
+
+/// A failed join: tree and leaf problems are problems of the Welcome.
+pub(super) fn join_error(e: StateError) -> GroupError {
+    match e {
+        StateError::Tree(TreeError::Codec(c)) => GroupError::Codec(c),
+        StateError::Tree(_) => GroupError::InvalidWelcome("ratchet tree"),
+        StateError::TreeKem(TreeKemError::Crypto(c)) => GroupError::Crypto(c),
+        StateError::TreeKem(_) => GroupError::InvalidWelcome("path secret"),
+        other => other.into(),
+    }
+}
+
+fn welcome_error(e: WelcomeError) -> GroupError {
+    match e {
+        WelcomeError::NotForUs => GroupError::WelcomeNotForUs,
+        WelcomeError::Codec(c) => GroupError::Codec(c),
+        WelcomeError::Crypto(c) => GroupError::Crypto(c),
+        WelcomeError::KeySchedule(k) => GroupError::KeySchedule(k),
+        WelcomeError::BadConfirmationTag => GroupError::BadConfirmationTag,
+        WelcomeError::UnsupportedSuite => GroupError::InvalidWelcome("cipher suite"),
+        WelcomeError::UnknownPsk | WelcomeError::Psk(_) => {
+            GroupError::InvalidWelcome("unsupported group secrets")
+        }
+        WelcomeError::UnknownSigner | WelcomeError::BadSignature => {
+            GroupError::InvalidWelcome("group info signature")
+        }
+    }
+}
+
+impl From<TreeError> for GroupError {
+    fn from(e: TreeError) -> Self {
+        match e {
+            TreeError::Codec(c) => Self::Codec(c),
+            TreeError::Crypto(c) => Self::Crypto(c),
+            TreeError::NoMember(_) => Self::InvalidMember,
+            TreeError::TooLarge => Self::GroupFull,
+            TreeError::Leaf { .. } => Self::InvalidCommit("invalid leaf"),
+            TreeError::Structure(reason) => Self::InvalidCommit(reason),
+            TreeError::ParentHash(_) => Self::InvalidCommit("tree is not parent-hash valid"),
+        }
+    }
+}
+
+fn treekem_error(e: TreeKemError) -> GroupError {
+    match e {
+        TreeKemError::Tree(t) => t.into(),
+        TreeKemError::Crypto(c) => GroupError::Crypto(c),
+        TreeKemError::Codec(c) => GroupError::Codec(c),
+        TreeKemError::UnknownSender => GroupError::InvalidMember,
+        TreeKemError::PathShape => GroupError::InvalidCommit("update path does not match the tree"),
+        TreeKemError::Leaf(_) => GroupError::InvalidCommit("update path leaf"),
+        TreeKemError::ParentHash => GroupError::InvalidCommit("update path parent hash"),
+        TreeKemError::NoKey => GroupError::NoSecretForMember,
+        TreeKemError::KeyMismatch => {
+            GroupError::InvalidCommit("path secret does not match the path's keys")
+        }
+        TreeKemError::OwnPath => GroupError::InvalidCommit("own commit"),
+    }
+}
+
+fn key_package_error(e: LeafError) -> KeyPackageError {
+    match e {
+        LeafError::BadSignature => KeyPackageError::BadSignature,
+        LeafError::BadKey => KeyPackageError::InvalidKey,
+        LeafError::Lifetime => KeyPackageError::Expired,
+        LeafError::Source | LeafError::Unsupported => KeyPackageError::Unsupported,
+        LeafError::Codec(c) => KeyPackageError::Codec(c),
+    }
 }

@@ -5,11 +5,12 @@ use std::fmt;
 use rcsec_core::Secret;
 use zeroize::Zeroize;
 
-use super::{Group, GroupError};
+use super::{Group, GroupError, signature_key};
 use crate::mls::codec::{Decode, Encode};
 use crate::mls::framing::{
     Content, ContentType, FramedContent, FramingError, MlsMessage, PrivateMessage, Sender,
 };
+use crate::mls::key_package::Credential;
 use crate::mls::tree_math::LeafIndex;
 
 /// A decrypted, authenticated application message.
@@ -81,21 +82,24 @@ impl Group {
         authenticated_data: &[u8],
     ) -> Result<Vec<u8>, GroupError> {
         self.ensure_member()?;
+        let padding = self.config.padding_for(plaintext.len());
+        let own_leaf = self.own_leaf();
+        let keys = self.state.message_keys();
         let mut content = FramedContent {
-            group_id: self.context.group_id.clone(),
-            epoch: self.context.epoch,
-            sender: Sender::Member(self.own_leaf),
+            group_id: keys.context.group_id.clone(),
+            epoch: keys.context.epoch,
+            sender: Sender::Member(own_leaf),
             authenticated_data: authenticated_data.to_vec(),
             content: Content::Application(plaintext.to_vec()),
         };
         let result = PrivateMessage::protect(
             &content,
             None,
-            &self.context,
-            &self.signer,
-            self.keys.sender_data_secret.expose_secret(),
-            &mut self.secret_tree,
-            self.config.padding_for(plaintext.len()),
+            keys.context,
+            keys.signer,
+            keys.sender_data_secret,
+            keys.secret_tree,
+            padding,
         );
         if let Content::Application(data) = &mut content.content {
             data.zeroize();
@@ -120,21 +124,23 @@ impl Group {
         let MlsMessage::Private(message) = MlsMessage::from_bytes(bytes)? else {
             return Err(GroupError::UnexpectedMessage);
         };
-        if message.group_id != self.context.group_id {
+        if message.group_id.as_slice() != self.group_id() {
             return Err(GroupError::WrongGroup);
         }
         if message.content_type != ContentType::Application {
             return Err(GroupError::UnexpectedMessage);
         }
-        let roster = &self.roster;
-        let authenticated = if message.epoch == self.context.epoch {
+        let current_epoch = self.epoch();
+        let keys = self.state.message_keys();
+        let tree = keys.tree;
+        let authenticated = if message.epoch == current_epoch {
             message.unprotect(
-                &self.context,
-                self.keys.sender_data_secret.expose_secret(),
-                &mut self.secret_tree,
-                |leaf| roster.member(leaf).map(|m| m.signature_key),
+                keys.context,
+                keys.sender_data_secret,
+                keys.secret_tree,
+                |leaf| signature_key(tree, leaf),
             )?
-        } else if message.epoch > self.context.epoch {
+        } else if message.epoch > current_epoch {
             return Err(GroupError::FutureEpoch);
         } else {
             let past = self
@@ -149,8 +155,10 @@ impl Group {
                     past.sender_data_secret.expose_secret(),
                     &mut past.secret_tree,
                     |leaf| {
+                        // Only senders still in the group with the same key: a removed
+                        // device cannot keep talking through an old epoch.
                         let then = keys.get(leaf.0 as usize).copied().flatten()?;
-                        let now = roster.member(leaf)?.signature_key;
+                        let now = signature_key(tree, leaf)?;
                         (then == now).then_some(then)
                     },
                 )
@@ -166,10 +174,10 @@ impl Group {
             return Err(GroupError::UnexpectedMessage);
         };
         let data = Secret::new(data);
-        let sender_identity = roster
-            .member(sender)
-            .map(|m| m.identity().to_vec())
-            .unwrap_or_default();
+        let sender_identity = match self.state.tree().leaf(sender).map(|l| &l.credential) {
+            Some(Credential::Basic { identity }) => identity.clone(),
+            _ => Vec::new(),
+        };
         Ok(ApplicationMessage {
             sender,
             sender_identity,

@@ -37,31 +37,29 @@
 //! confirmation secrets. Each commit carries a confirmation tag that every receiver checks,
 //! so members who disagree about the epoch stop instead of silently diverging.
 //!
-//! # Membership distribution: O(n), honestly
-//! RFC 9420 hands the commit secret to the group through TreeKEM: the committer encrypts
-//! path secrets to O(log n) subtree keys. This crate does **not** implement TreeKEM yet.
-//! Instead the committer seals the fresh commit secret with HPKE to each remaining member's
-//! leaf key ([`distribution`]). What that means:
+//! # Membership: TreeKEM on the RFC 9420 ratchet tree
+//! Underneath, each member is an RFC 9420 member ([`crate::mls::state::GroupState`]): the
+//! group keeps the ratchet tree, and every commit (add, remove, self-update) carries an
+//! `UpdatePath`. The committer draws fresh path secrets for each node on its filtered direct
+//! path and encrypts each to the resolution of that node's copath child, so a commit costs
+//! O(log n) HPKE encryptions on a populated tree (up to one per member on a tree whose
+//! parents are blank, as right after the creator adds everyone) and processing costs one
+//! HPKE decryption. What that means:
 //!
-//! - *Security*: the same guarantees for the properties this crate claims. A removed device
-//!   gets no copy and cannot derive later epochs (tested); forward secrecy comes from the key
-//!   schedule and the ratchets, unchanged; post-compromise security comes from self-updates:
-//!   the updating member gets a new leaf key and a fresh commit secret the attacker cannot
-//!   open. The difference is healing granularity: TreeKEM also refreshes the subtree keys
-//!   on the committer's path, which here do not exist.
-//! - *Cost*: a commit costs one HPKE seal per member (≈ 60 µs each, so ≈ 1 ms at 16 members
-//!   and ≈ 8 ms at 128) where TreeKEM needs about log2(n); processing costs one HPKE open
-//!   either way. Commits are rare in an on-call team (roster changes, rotations), alerts are
-//!   not, so this trade is acceptable for now; the bench `group_commit_remove` shows the gap
-//!   beside OpenMLS.
-//! - *Wire format*: commits are RFC 9420 `PrivateMessage`s whose `Commit` carries the
-//!   committer's new leaf in an `UpdatePath` without path nodes, followed by the sealed
-//!   secrets under a scheme tag. They do not interoperate with other MLS implementations;
-//!   application messages, key packages and Welcomes follow RFC 9420.
-//!
-//! Full TreeKEM is the named next step ("Full MLS"). It replaces [`distribution`] and
-//! [`roster`] underneath; [`Group`]'s methods, their byte-level inputs and outputs, and the
-//! state's outer shape (magic and version tag) stay as they are.
+//! - *Removal*: the removed leaf is blanked with its direct path before the path secrets are
+//!   encrypted, so no ciphertext is addressed to any key it holds; a removed device cannot
+//!   derive later epochs, even from a saved copy of its state (tested).
+//! - *Post-compromise security*: a self-update replaces the member's leaf key and every
+//!   parent key on its path; an attacker holding the old state can open nothing of the new
+//!   epoch (tested: the old leaf key opens no ciphertext of the commit).
+//! - *Interoperability*: commits, Welcomes (the ratchet tree travels inline in the
+//!   GroupInfo's `ratchet_tree` extension), key packages and application messages are RFC
+//!   9420 messages; OpenMLS processes this group's commits (tests/mls_openmls.rs). Commits
+//!   are sent as PrivateMessages so the delivery service does not see who is added or
+//!   removed; PublicMessage commits from other implementations are accepted too. Commits by
+//!   external joiners are refused: the on-call group grows only through its members' adds.
+//! - *Cost*: the bench `group_commit_remove` measures a commit removing one member of a
+//!   fully populated tree at 16, 64 and 128 members beside OpenMLS.
 //!
 //! # Application messages and forward secrecy
 //! Each member sends under its own ratchet in the epoch's secret tree; a key is deleted as
@@ -75,14 +73,15 @@
 //! # State
 //! [`Group::to_bytes`] writes the whole member state (including secrets: keep it encrypted at
 //! rest) under a magic and version tag; [`Group::from_bytes`] reads the current and every
-//! earlier version.
+//! earlier version. A state written before TreeKEM (versions 1 and 2) loads as a ratchet tree
+//! whose parents are blank, so the member keeps reading its current epoch; see
+//! [`Group::from_bytes`] for what such a member can and cannot do until the next commit.
 
 pub(crate) mod commit;
 mod config;
-pub mod distribution;
 mod error;
+mod legacy;
 mod message;
-pub mod roster;
 mod state;
 mod welcome;
 
@@ -98,14 +97,13 @@ pub use error::GroupError;
 pub use message::ApplicationMessage;
 
 use crate::device::Device;
-use crate::mls::crypto::{HashSecret, HpkeSecretKey, SignaturePublicKey, SignatureSecretKey};
+use crate::mls::crypto::{HashSecret, SignaturePublicKey};
 use crate::mls::group_context::GroupContext;
+use crate::mls::key_package::Credential;
 use crate::mls::secret_tree::SecretTree;
+use crate::mls::state::GroupState;
+use crate::mls::tree::RatchetTree;
 use crate::mls::tree_math::LeafIndex;
-use roster::Roster;
-
-/// The all-zero `psk_secret` of an epoch without pre-shared keys (RFC 9420 §8.4).
-const NO_PSK: [u8; 32] = [0; 32];
 
 /// A member as others see it.
 #[derive(Clone, PartialEq, Eq)]
@@ -128,43 +126,56 @@ impl fmt::Debug for GroupMember {
     }
 }
 
-/// Secrets of the current epoch that outlive its derivation (the rest are erased at once).
-struct EpochKeys {
-    init_secret: HashSecret,
-    sender_data_secret: HashSecret,
-    exporter_secret: HashSecret,
-    epoch_authenticator: HashSecret,
-}
-
 /// What a past epoch keeps so late application messages still decrypt.
 struct PastEpoch {
     context: GroupContext,
     sender_data_secret: HashSecret,
     secret_tree: SecretTree,
+    /// Each leaf's signature key in that epoch (blanks as `None`), one per secret-tree leaf.
     signature_keys: Vec<Option<SignaturePublicKey>>,
+}
+
+impl PastEpoch {
+    fn new(
+        context: GroupContext,
+        sender_data_secret: &[u8; 32],
+        secret_tree: SecretTree,
+        tree: &RatchetTree,
+    ) -> Self {
+        let signature_keys = (0..secret_tree.size().leaves())
+            .map(|i| signature_key(tree, LeafIndex(i)))
+            .collect();
+        Self {
+            context,
+            sender_data_secret: HashSecret::new(*sender_data_secret),
+            secret_tree,
+            signature_keys,
+        }
+    }
+}
+
+/// The signature key of the member at `leaf`, if any.
+fn signature_key(tree: &RatchetTree, leaf: LeafIndex) -> Option<SignaturePublicKey> {
+    SignaturePublicKey::from_bytes(&tree.leaf(leaf)?.signature_key).ok()
 }
 
 /// One member's view of a group. See the [module documentation](self).
 pub struct Group {
     config: GroupConfig,
-    own_leaf: LeafIndex,
-    signer: SignatureSecretKey,
-    leaf_secret: HpkeSecretKey,
-    roster: Roster,
-    context: GroupContext,
-    interim_transcript_hash: Vec<u8>,
-    keys: EpochKeys,
-    secret_tree: SecretTree,
+    state: GroupState,
     past: VecDeque<PastEpoch>,
     removed: bool,
+    /// The current epoch was loaded from a pre-TreeKEM state (its context binds the roster
+    /// hash); cleared by the next commit.
+    legacy_epoch: bool,
 }
 
 impl fmt::Debug for Group {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Group")
-            .field("epoch", &self.context.epoch)
-            .field("own_leaf", &self.own_leaf)
-            .field("members", &self.roster.member_count())
+            .field("epoch", &self.state.context().epoch)
+            .field("own_leaf", &self.state.own_leaf())
+            .field("members", &self.state.tree().members().count())
             .field("past_epochs", &self.past.len())
             .field("removed", &self.removed)
             .finish_non_exhaustive()
@@ -174,17 +185,17 @@ impl fmt::Debug for Group {
 impl Group {
     /// The group id.
     pub fn group_id(&self) -> &[u8] {
-        &self.context.group_id
+        &self.state.context().group_id
     }
 
     /// The current epoch.
     pub fn epoch(&self) -> u64 {
-        self.context.epoch
+        self.state.context().epoch
     }
 
     /// This member's leaf.
     pub fn own_leaf(&self) -> LeafIndex {
-        self.own_leaf
+        self.state.own_leaf()
     }
 
     /// The settings in force.
@@ -199,28 +210,35 @@ impl Group {
 
     /// The current members, by leaf.
     pub fn members(&self) -> Vec<GroupMember> {
-        self.roster
+        self.state
+            .tree()
             .members()
-            .map(|(leaf, m)| GroupMember {
-                leaf,
-                identity: m.identity().to_vec(),
-                signature_key: m.signature_key,
+            .filter_map(|(leaf, node)| {
+                Some(GroupMember {
+                    leaf,
+                    identity: match &node.credential {
+                        Credential::Basic { identity } => identity.clone(),
+                        Credential::X509 { .. } => Vec::new(),
+                    },
+                    signature_key: SignaturePublicKey::from_bytes(&node.signature_key).ok()?,
+                })
             })
             .collect()
     }
 
     /// The member holding `signature_key`, if any (to find the leaf to remove).
     pub fn find_member(&self, signature_key: &SignaturePublicKey) -> Option<LeafIndex> {
-        self.roster
+        self.state
+            .tree()
             .members()
-            .find(|(_, m)| &m.signature_key == signature_key)
+            .find(|(_, node)| node.signature_key.as_slice() == signature_key.as_bytes().as_slice())
             .map(|(leaf, _)| leaf)
     }
 
     /// The epoch authenticator (RFC 9420 §8.7): equal at every member of the same epoch, for
     /// out-of-band comparison (a short fingerprint on each phone).
     pub fn epoch_authenticator(&self) -> &[u8; 32] {
-        self.keys.epoch_authenticator.expose_secret()
+        self.state.epoch_authenticator()
     }
 
     /// `MLS-Exporter(label, context, length)` of the current epoch, for keys of protocols
@@ -234,14 +252,7 @@ impl Group {
         context: &[u8],
         length: u16,
     ) -> Result<rcsec_core::Secret<Vec<u8>>, GroupError> {
-        use crate::mls::crypto::{derive_secret, expand_with_label_vec, hash};
-        let derived = derive_secret(self.keys.exporter_secret.expose_secret(), label)?;
-        Ok(expand_with_label_vec(
-            derived.expose_secret(),
-            "exported",
-            &hash(context),
-            length,
-        )?)
+        Ok(self.state.epoch_secrets().export(label, context, length)?)
     }
 
     fn ensure_member(&self) -> Result<(), GroupError> {

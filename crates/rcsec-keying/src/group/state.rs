@@ -1,31 +1,59 @@
 //! Persisting a member's group state: `"RCSG" || u16 version || body`.
 //!
 //! The outer shape (magic, version tag) is fixed; bodies change with the version and every
-//! earlier version stays readable. The state holds secrets (the signing key, the leaf key,
-//! the epoch secrets and the remaining ratchet secrets): it is returned in a zeroizing
-//! buffer, and a store must keep it encrypted at rest.
+//! earlier version stays readable. The state holds secrets (the signing key, the tree's
+//! private keys, the epoch secrets and the remaining ratchet secrets): it is returned in a
+//! zeroizing buffer, and a store must keep it encrypted at rest.
 //!
 //! Version 1: settings, own leaf, signing seed, leaf HPKE key, removed flag, roster, group
-//! context, interim transcript hash, epoch secrets, secret tree. Past epochs were not kept:
-//! a reloaded member lost its late-message window.
+//! context, interim transcript hash, four epoch secrets, secret tree. No past epochs.
 //!
 //! Version 2: version 1, then the retained past epochs (newest first), each its group
 //! context, sender-data secret, the members' signature keys of that epoch and what remains
-//! of its secret tree. A version-1 state loads with an empty window.
+//! of its secret tree.
+//!
+//! Version 3 (TreeKEM): settings, own leaf, signing seed (the same offsets as before), the
+//! removed flag, an origin byte (0: the epoch was derived on the ratchet tree; 1: it was
+//! loaded from a version 1 or 2 state and its context still binds the roster hash), the RFC
+//! 9420 member state (ratchet tree, context, interim transcript hash, epoch secrets, path
+//! keys, secret tree, resumption PSKs; see `mls::state::persist`), then the past epochs as in
+//! version 2.
+//!
+//! # Migrating versions 1 and 2
+//! The roster becomes a ratchet tree with the same leaves and blank parents (see
+//! `legacy`), the leaf key the member's only path key. The member keeps reading and
+//! sending in its current epoch, and processes or makes the next commit under TreeKEM; that
+//! first commit encrypts to every leaf of each copath subtree (the parents are blank), later
+//! ones to O(log n) keys. What the old state did not keep cannot come back: of the epoch's
+//! secrets only the init, sender-data, exporter and authenticator secrets were stored, so
+//! until the next commit this member cannot send a Welcome or a PublicMessage commit of that
+//! epoch (it sends neither: its commits are PrivateMessages and their Welcomes belong to the
+//! next epoch). Every member must run this version before anyone commits: an older member
+//! cannot read a TreeKEM commit.
+
+use std::collections::VecDeque;
 
 use rcsec_core::Secret;
 
-use super::roster::Roster;
-use super::{EpochKeys, Group, GroupConfig, GroupError, PastEpoch};
-use crate::mls::codec::{Decode, Encode, Reader, WriteExt};
+use super::commit::state_config;
+use super::legacy::{read_roster, roster_hash, roster_len};
+use super::{Group, GroupConfig, GroupError, PastEpoch};
+use crate::mls::codec::{Decode, Encode, Reader};
 use crate::mls::crypto::{HpkeSecretKey, NH, SignaturePublicKey, SignatureSecretKey};
 use crate::mls::group_context::GroupContext;
+use crate::mls::key_schedule::EpochSecrets;
 use crate::mls::secret_tree::SecretTree;
+use crate::mls::state::{GroupState, StateParts};
 use crate::mls::tree_math::LeafIndex;
+use crate::mls::treekem::PathKeys;
 
 const MAGIC: &[u8; 4] = b"RCSG";
 /// The version [`Group::to_bytes`] writes.
-const CURRENT_VERSION: u16 = 2;
+const CURRENT_VERSION: u16 = 3;
+/// Origin byte: the current epoch was derived on the ratchet tree.
+const ORIGIN_TREE: u8 = 0;
+/// Origin byte: the current epoch was loaded from a version 1 or 2 state.
+const ORIGIN_ROSTER: u8 = 1;
 
 impl Group {
     /// The complete member state, for a store. Contains secrets: encrypt it at rest.
@@ -34,7 +62,8 @@ impl Group {
     /// [`GroupError::Codec`] (cannot happen for states within the encoding limits).
     pub fn to_bytes(&self) -> Result<Secret<Vec<u8>>, GroupError> {
         // Reserve up front so the buffer holding secrets is not reallocated (and copied).
-        let mut state = Secret::new(Vec::with_capacity(8192 + 512 * self.roster.member_count()));
+        let members = self.state.tree().leaf_count() as usize;
+        let mut state = Secret::new(Vec::with_capacity(16384 + 1024 * members));
         let out = state.expose_secret_mut();
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&CURRENT_VERSION.to_be_bytes());
@@ -43,22 +72,15 @@ impl Group {
         out.extend_from_slice(&c.max_forward_distance.to_be_bytes());
         out.extend_from_slice(&c.past_epochs.to_be_bytes());
         out.extend_from_slice(&c.padding_block.to_be_bytes());
-        out.extend_from_slice(&self.own_leaf.0.to_be_bytes());
-        out.extend_from_slice(self.signer.to_seed().expose_secret());
-        out.extend_from_slice(self.leaf_secret.to_bytes().expose_secret());
+        out.extend_from_slice(&self.own_leaf().0.to_be_bytes());
+        out.extend_from_slice(self.state.signer().to_seed().expose_secret());
         out.push(u8::from(self.removed));
-        self.roster.encode(out)?;
-        self.context.encode(out)?;
-        out.put_vector(&self.interim_transcript_hash)?;
-        for secret in [
-            &self.keys.init_secret,
-            &self.keys.sender_data_secret,
-            &self.keys.exporter_secret,
-            &self.keys.epoch_authenticator,
-        ] {
-            out.extend_from_slice(secret.expose_secret());
-        }
-        self.secret_tree.write_state(out)?;
+        out.push(if self.legacy_epoch {
+            ORIGIN_ROSTER
+        } else {
+            ORIGIN_TREE
+        });
+        self.state.write_state(out)?;
         let count = u16::try_from(self.past.len()).map_err(|_| GroupError::CorruptState("past"))?;
         out.extend_from_slice(&count.to_be_bytes());
         for past in &self.past {
@@ -83,13 +105,15 @@ impl Group {
         Ok(state)
     }
 
-    /// Reads a state written by [`Group::to_bytes`] of this or any earlier version.
+    /// Reads a state written by [`Group::to_bytes`] of this or any earlier version (see the
+    /// [state format](self) for how a pre-TreeKEM state is migrated).
     ///
     /// # Errors
-    /// [`GroupError::UnsupportedStateVersion`] for an unknown version or magic;
+    /// [`GroupError::UnsupportedStateVersion`] for an unknown version;
     /// [`GroupError::Codec`] for truncated or malformed bytes;
-    /// [`GroupError::CorruptState`] when the parts do not fit together (keys that are not
-    /// this member's, a tree of the wrong shape, a context that does not match the roster).
+    /// [`GroupError::CorruptState`] for a wrong magic or parts that do not fit together
+    /// (keys that are not this member's, a tree of the wrong shape, a context that does not
+    /// match the tree).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, GroupError> {
         let mut r = Reader::new(bytes);
         if r.array::<4>()? != *MAGIC {
@@ -97,8 +121,8 @@ impl Group {
         }
         let version = r.u16()?;
         let group = match version {
-            1 => read_body(&mut r, 1)?,
-            2 => read_body(&mut r, 2)?,
+            1 | 2 => read_legacy(&mut r, version)?,
+            3 => read_current(&mut r)?,
             other => return Err(GroupError::UnsupportedStateVersion(other)),
         };
         r.finish()?;
@@ -106,7 +130,14 @@ impl Group {
     }
 }
 
-fn read_body(r: &mut Reader<'_>, version: u16) -> Result<Group, GroupError> {
+/// The fields every version starts with.
+struct Head {
+    config: GroupConfig,
+    own_leaf: LeafIndex,
+    signer: SignatureSecretKey,
+}
+
+fn read_head(r: &mut Reader<'_>) -> Result<Head, GroupError> {
     let config = GroupConfig {
         out_of_order_tolerance: r.u32()?,
         max_forward_distance: r.u32()?,
@@ -115,55 +146,94 @@ fn read_body(r: &mut Reader<'_>, version: u16) -> Result<Group, GroupError> {
     };
     let own_leaf = LeafIndex(r.u32()?);
     let signer = SignatureSecretKey::from_seed(Secret::new(r.array::<32>()?).expose_secret())?;
-    let leaf_secret = HpkeSecretKey::from_bytes(Secret::new(r.array::<32>()?).expose_secret())
-        .map_err(|_| GroupError::CorruptState("leaf key"))?;
-    let removed = match r.u8()? {
-        0 => false,
-        1 => true,
-        _ => return Err(GroupError::CorruptState("removed flag")),
-    };
-    let roster = Roster::decode(r)?;
-    let context = GroupContext::decode(r)?;
-    let interim_transcript_hash = r.vector()?.to_vec();
-    let mut secret = || -> Result<_, GroupError> { Ok(Secret::new(r.array::<NH>()?)) };
-    let keys = EpochKeys {
-        init_secret: secret()?,
-        sender_data_secret: secret()?,
-        exporter_secret: secret()?,
-        epoch_authenticator: secret()?,
-    };
-    let secret_tree = SecretTree::read_state(r, config.secret_tree())?;
-    let past = if version >= 2 {
-        read_past(r, &config)?
-    } else {
-        Default::default()
-    };
-    let group = Group {
+    Ok(Head {
         config,
         own_leaf,
         signer,
-        leaf_secret,
-        roster,
-        context,
-        interim_transcript_hash,
-        keys,
-        secret_tree,
+    })
+}
+
+fn read_flag(r: &mut Reader<'_>, what: &'static str) -> Result<bool, GroupError> {
+    match r.u8()? {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(GroupError::CorruptState(what)),
+    }
+}
+
+fn read_current(r: &mut Reader<'_>) -> Result<Group, GroupError> {
+    let head = read_head(r)?;
+    let removed = read_flag(r, "removed flag")?;
+    let legacy_epoch = match r.u8()? {
+        ORIGIN_TREE => false,
+        ORIGIN_ROSTER => true,
+        _ => return Err(GroupError::CorruptState("origin")),
+    };
+    let state = GroupState::read_state(r, head.own_leaf, head.signer, state_config(&head.config))?;
+    let past = read_past(r, &head.config)?;
+    let group = Group {
+        config: head.config,
+        state,
         past,
         removed,
+        legacy_epoch,
     };
     group.check_consistency()?;
     Ok(group)
 }
 
-fn read_past(
-    r: &mut Reader<'_>,
-    config: &GroupConfig,
-) -> Result<std::collections::VecDeque<PastEpoch>, GroupError> {
+fn read_legacy(r: &mut Reader<'_>, version: u16) -> Result<Group, GroupError> {
+    let head = read_head(r)?;
+    let leaf_secret = HpkeSecretKey::from_bytes(Secret::new(r.array::<32>()?).expose_secret())
+        .map_err(|_| GroupError::CorruptState("leaf key"))?;
+    let removed = read_flag(r, "removed flag")?;
+    let tree = read_roster(r)?;
+    let context = GroupContext::decode(r)?;
+    let interim_transcript_hash = r.vector()?.to_vec();
+    let mut secret = || -> Result<_, GroupError> { Ok(Secret::new(r.array::<NH>()?)) };
+    let epoch = EpochSecrets::from_legacy(secret()?, secret()?, secret()?, secret()?);
+    let config = state_config(&head.config);
+    let secret_tree = SecretTree::read_state(r, config.secret_tree)?;
+    let past = if version >= 2 {
+        read_past(r, &head.config)?
+    } else {
+        VecDeque::new()
+    };
+    let keys = if removed {
+        PathKeys::none(head.own_leaf)
+    } else {
+        PathKeys::new(head.own_leaf, leaf_secret)
+    };
+    let mut state = GroupState::from_parts(StateParts {
+        config,
+        context,
+        tree,
+        keys,
+        signer: head.signer,
+        epoch,
+        secret_tree,
+        interim_transcript_hash,
+    });
+    if removed {
+        state.erase_secrets();
+    }
+    let group = Group {
+        config: head.config,
+        state,
+        past,
+        removed,
+        legacy_epoch: true,
+    };
+    group.check_consistency()?;
+    Ok(group)
+}
+
+fn read_past(r: &mut Reader<'_>, config: &GroupConfig) -> Result<VecDeque<PastEpoch>, GroupError> {
     let count = r.u16()?;
     if count > config.past_epochs {
         return Err(GroupError::CorruptState("more past epochs than configured"));
     }
-    let mut past = std::collections::VecDeque::with_capacity(usize::from(count));
+    let mut past = VecDeque::with_capacity(usize::from(count));
     for _ in 0..count {
         let context = GroupContext::decode(r)?;
         let sender_data_secret = Secret::new(r.array::<NH>()?);
@@ -199,25 +269,29 @@ fn read_past(
 impl Group {
     /// The invariants a loaded state must satisfy before it is used.
     fn check_consistency(&self) -> Result<(), GroupError> {
-        if self.secret_tree.size() != self.roster.tree_size()? {
+        let tree = self.state.tree();
+        let bound = if self.legacy_epoch {
+            roster_hash(tree)?
+        } else {
+            tree.tree_hash()?
+        };
+        if bound.as_slice() != self.state.context().tree_hash.as_slice() {
+            return Err(GroupError::CorruptState("tree does not match the context"));
+        }
+        if self.removed {
+            return Ok(());
+        }
+        let leaves = self.state.secret_tree_size().leaves();
+        let expected = if self.legacy_epoch {
+            roster_len(tree)
+        } else {
+            tree.leaf_count()
+        };
+        if leaves != expected {
             return Err(GroupError::CorruptState("secret tree shape"));
         }
-        if self.roster.hash()?.as_slice() != self.context.tree_hash.as_slice() {
-            return Err(GroupError::CorruptState(
-                "roster does not match the context",
-            ));
-        }
-        if !self.removed {
-            let own = self
-                .roster
-                .member(self.own_leaf)
-                .ok_or(GroupError::CorruptState("own leaf"))?;
-            if own.signature_key != self.signer.public_key()
-                || own.encryption_key != self.leaf_secret.public_key()
-            {
-                return Err(GroupError::CorruptState("keys are not this member's"));
-            }
-        }
-        Ok(())
+        self.state
+            .check_own_keys()
+            .map_err(GroupError::CorruptState)
     }
 }

@@ -140,6 +140,82 @@ impl EpochSecrets {
         })
     }
 
+    /// The secrets in their stored order.
+    fn all(&self) -> [&HashSecret; 10] {
+        [
+            &self.welcome_secret,
+            &self.sender_data_secret,
+            &self.encryption_secret,
+            &self.exporter_secret,
+            &self.external_secret,
+            &self.confirmation_key,
+            &self.membership_key,
+            &self.resumption_psk,
+            &self.epoch_authenticator,
+            &self.init_secret,
+        ]
+    }
+
+    /// Appends every secret (ten times `Nh` bytes) for a stored member state.
+    pub(crate) fn write_state(&self, out: &mut Vec<u8>) {
+        for secret in self.all() {
+            out.extend_from_slice(secret.expose_secret());
+        }
+    }
+
+    /// Reads what [`EpochSecrets::write_state`] wrote.
+    pub(crate) fn read_state(r: &mut super::codec::Reader<'_>) -> Result<Self, CodecError> {
+        let mut next = || -> Result<HashSecret, CodecError> { Ok(Secret::new(r.array::<NH>()?)) };
+        Ok(Self {
+            welcome_secret: next()?,
+            sender_data_secret: next()?,
+            encryption_secret: next()?,
+            exporter_secret: next()?,
+            external_secret: next()?,
+            confirmation_key: next()?,
+            membership_key: next()?,
+            resumption_psk: next()?,
+            epoch_authenticator: next()?,
+            init_secret: next()?,
+        })
+    }
+
+    /// All-zero secrets: what a member removed from the group keeps instead of the real
+    /// ones, so its state can still be described and stored but opens nothing.
+    pub(crate) fn erased() -> Self {
+        let zero = || Secret::new([0; NH]);
+        Self {
+            welcome_secret: zero(),
+            sender_data_secret: zero(),
+            encryption_secret: zero(),
+            exporter_secret: zero(),
+            external_secret: zero(),
+            confirmation_key: zero(),
+            membership_key: zero(),
+            resumption_psk: zero(),
+            epoch_authenticator: zero(),
+            init_secret: zero(),
+        }
+    }
+
+    /// Rebuilds the epoch of a state stored before TreeKEM (group state versions 1 and 2),
+    /// which kept only these four; the others are zero and never used by such a member
+    /// (its messages are PrivateMessages and it never sent a Welcome from that epoch).
+    pub(crate) fn from_legacy(
+        init_secret: HashSecret,
+        sender_data_secret: HashSecret,
+        exporter_secret: HashSecret,
+        epoch_authenticator: HashSecret,
+    ) -> Self {
+        Self {
+            init_secret,
+            sender_data_secret,
+            exporter_secret,
+            epoch_authenticator,
+            ..Self::erased()
+        }
+    }
+
     /// Key for the Welcome's encrypted GroupInfo.
     pub fn welcome_secret(&self) -> &[u8; NH] {
         self.welcome_secret.expose_secret()

@@ -183,6 +183,19 @@ impl PathKeys {
         self.keys.insert(node, key);
     }
 
+    /// Every held key by node, for a stored member state.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (NodeIndex, &HpkeSecretKey)> {
+        self.keys.iter().map(|(n, k)| (*n, k))
+    }
+
+    /// A holder of no key at all (a removed member's).
+    pub(crate) fn none(own_leaf: LeafIndex) -> Self {
+        Self {
+            own_leaf,
+            keys: BTreeMap::new(),
+        }
+    }
+
     /// The member's leaf.
     pub fn own_leaf(&self) -> LeafIndex {
         self.own_leaf

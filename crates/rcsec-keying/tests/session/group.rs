@@ -262,7 +262,8 @@ fn tampering_is_caught_at_each_layer() {
         ));
     }
 
-    // Commits: flipping a byte of the encrypted commit, of a sealed secret, or the format.
+    // Commits (RFC 9420 PrivateMessages): flipping a byte of the encrypted sender data, of
+    // the encrypted commit with its TreeKEM path (the AEAD tag), or the protocol version.
     let out = g[0].self_update().unwrap();
     let mut bad = out.commit.clone();
     bad[40] ^= 1;
@@ -273,10 +274,7 @@ fn tampering_is_caught_at_each_layer() {
     let mut bad = out.commit.clone();
     let last = bad.len() - 1;
     bad[last] ^= 1;
-    assert!(matches!(
-        g[1].process_commit(&bad),
-        Err(GroupError::Crypto(_))
-    ));
+    assert_eq!(g[1].process_commit(&bad).unwrap_err(), decrypt);
     let mut bad = out.commit.clone();
     bad[1] = 9;
     assert!(matches!(
@@ -286,10 +284,11 @@ fn tampering_is_caught_at_each_layer() {
     // An application message is not a commit, and the reverse.
     assert_eq!(
         g[1].process_commit(&wire).unwrap_err(),
-        GroupError::Codec(rcsec_keying::mls::codec::CodecError::UnknownValue {
-            field: "commit format",
-            value: 1
-        })
+        GroupError::UnexpectedMessage
+    );
+    assert_eq!(
+        g[1].decrypt(&out.commit).unwrap_err(),
+        GroupError::UnexpectedMessage
     );
     g[1].process_commit(&out.commit).unwrap();
     assert_eq!(
@@ -342,4 +341,66 @@ fn nothing_secret_reaches_debug_or_errors() {
     // The plaintext is where it should be, and nowhere on the wire.
     assert_eq!(got.data(), canary);
     assert!(!wire.windows(canary.len()).any(|w| w == canary));
+}
+
+/// Every member of `g` (except skipped ones) can read a message from `from`.
+fn all_read(g: &mut [Group], from: usize) {
+    let wire = g[from].encrypt(ALERT).unwrap();
+    for (i, m) in g.iter_mut().enumerate() {
+        if i != from {
+            assert_eq!(m.decrypt(&wire).unwrap().data(), ALERT, "member {i}");
+        }
+    }
+}
+
+#[test]
+fn a_nine_member_tree_removes_and_updates_at_every_member() {
+    // Nine leaves need a 16-leaf tree: paths of four parent levels.
+    let mut g = team(9, GroupConfig::default());
+    // Everyone updates once, so every parent node is populated (no blank shortcuts).
+    for committer in 1..9 {
+        let out = g[committer].self_update().unwrap();
+        deliver(&mut g, committer, &out.commit);
+    }
+    let auth = *g[0].epoch_authenticator();
+    assert!(g.iter().all(|m| *m.epoch_authenticator() == auth));
+
+    // A member in the middle removes one from the other half of the tree.
+    let out = g[3].remove(&[LeafIndex(6)]).unwrap();
+    let mut removed = g.remove(6);
+    let effect = removed.process_commit(&out.commit).unwrap();
+    assert!(effect.removed_self);
+    for (i, m) in g.iter_mut().enumerate() {
+        if i != 3 {
+            let effect = m.process_commit(&out.commit).unwrap();
+            assert_eq!(
+                (effect.committer, effect.removed.as_slice()),
+                (LeafIndex(3), &[LeafIndex(6)][..])
+            );
+        }
+    }
+    assert!(g.iter().all(|m| m.members().len() == 8 && m.epoch() == 10));
+    all_read(&mut g, 0);
+
+    // The last leaf updates; everyone (including the remover) processes it.
+    let out = g[7].self_update().unwrap();
+    deliver(&mut g, 7, &out.commit);
+    let auth = *g[7].epoch_authenticator();
+    assert!(g.iter().all(|m| *m.epoch_authenticator() == auth));
+    all_read(&mut g, 7);
+    all_read(&mut g, 2);
+
+    // A new device takes the blank leaf (unmerged below populated parents) and reads too.
+    let dave = Device::generate("dave").unwrap();
+    let bundle = dave.key_package(NOW, Duration::from_secs(600)).unwrap();
+    let kp = ValidatedKeyPackage::validate(&bundle.key_package, NOW).unwrap();
+    let out = g[5].add(&[kp]).unwrap();
+    deliver(&mut g, 5, &out.commit);
+    let d = Group::join(&out.welcome.unwrap(), bundle, &dave, GroupConfig::default()).unwrap();
+    assert_eq!(d.own_leaf(), LeafIndex(6));
+    g.push(d);
+    let out = g[8].self_update().unwrap();
+    deliver(&mut g, 8, &out.commit);
+    all_read(&mut g, 8);
+    all_read(&mut g, 1);
 }

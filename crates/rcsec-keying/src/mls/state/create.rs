@@ -5,8 +5,8 @@ use rcsec_core::Secret;
 
 use super::proposals::apply;
 use super::{
-    ExternalPsks, GroupConfig, GroupError, GroupState, RATCHET_TREE_EXTENSION, resolve_psk,
-    secret_of,
+    AppliedCommit, ExternalPsks, GroupConfig, GroupError, GroupState, RATCHET_TREE_EXTENSION,
+    resolve_psk, secret_of,
 };
 use crate::mls::codec::Encode;
 use crate::mls::crypto::{
@@ -23,6 +23,7 @@ use crate::mls::key_schedule::{JoinerSecret, KeySchedule};
 use crate::mls::psk::{PskInput, psk_secret};
 use crate::mls::transcript::{confirmed_transcript_hash, interim_transcript_hash};
 use crate::mls::tree::RatchetTree;
+use crate::mls::tree_math::LeafIndex;
 use crate::mls::treekem::{PathKeys, prepare_update_path};
 use crate::mls::welcome::{EncryptedGroupSecrets, GroupInfo, GroupSecrets, Welcome};
 
@@ -64,7 +65,7 @@ impl GroupState {
         let (_, epoch) = schedule.advance(&[0; NH], &[0; NH], &context)?;
         let tag = epoch.confirmation_tag(&context.confirmed_transcript_hash)?;
         let interim = interim_transcript_hash(&context.confirmed_transcript_hash, &tag)?;
-        let own = crate::mls::tree_math::LeafIndex(0);
+        let own = LeafIndex(0);
         let secret_tree = epoch.secret_tree(tree.size(), config.secret_tree);
         let mut resumption_psks = std::collections::VecDeque::new();
         resumption_psks.push_back((0, secret_of(epoch.resumption_psk())));
@@ -98,6 +99,18 @@ impl GroupState {
         proposals: Vec<Proposal>,
         external_psk: ExternalPsks<'_>,
     ) -> Result<CommitOutput, GroupError> {
+        let (output, _) = self.commit_as(proposals, external_psk, WireFormat::PublicMessage)?;
+        Ok(output)
+    }
+
+    /// [`GroupState::commit`] sent as `wire_format` (a PrivateMessage hides the proposals
+    /// and the path from the delivery service), also returning what the commit changed.
+    pub(crate) fn commit_as(
+        &mut self,
+        proposals: Vec<Proposal>,
+        external_psk: ExternalPsks<'_>,
+        wire_format: WireFormat,
+    ) -> Result<(CommitOutput, AppliedCommit), GroupError> {
         let own = self.own_leaf();
         let listed: Vec<(Proposal, Sender)> = proposals
             .iter()
@@ -152,9 +165,9 @@ impl GroupState {
                 path: Some(path),
             })),
         };
-        let signature = content.sign(WireFormat::PublicMessage, &self.context, &self.signer)?;
+        let signature = content.sign(wire_format, &self.context, &self.signer)?;
         let authenticated = AuthenticatedContent {
-            wire_format: WireFormat::PublicMessage,
+            wire_format,
             content,
             auth: FramedContentAuthData {
                 signature,
@@ -183,13 +196,32 @@ impl GroupState {
         let (joiner, epoch) =
             schedule.advance(commit_secret.expose_secret(), psk.expose_secret(), &context)?;
         let tag = epoch.confirmation_tag(&confirmed)?;
-        let message = PublicMessage::protect(
-            authenticated.content,
-            Some(tag.to_vec()),
-            &self.context,
-            &self.signer,
-            self.epoch.membership_key(),
-        )?;
+        // Protecting a PrivateMessage consumes a handshake key of this epoch: work on a copy
+        // of the secret tree so a failure below leaves the state untouched.
+        let mut secret_tree = self.secret_tree.clone();
+        let message = match wire_format {
+            WireFormat::PublicMessage => MlsMessage::Public(PublicMessage::protect(
+                authenticated.content,
+                Some(tag.to_vec()),
+                &self.context,
+                &self.signer,
+                self.epoch.membership_key(),
+            )?),
+            WireFormat::PrivateMessage => {
+                // Ed25519 is deterministic: `protect` signs to the same signature the
+                // confirmed transcript hash above covers.
+                MlsMessage::Private(PrivateMessage::protect(
+                    &authenticated.content,
+                    Some(tag.to_vec()),
+                    &self.context,
+                    &self.signer,
+                    self.epoch.sender_data_secret(),
+                    &mut secret_tree,
+                    0,
+                )?)
+            }
+            _ => return Err(GroupError::Unsupported("commit wire format")),
+        };
 
         let welcome = if applied.added.is_empty() {
             None
@@ -215,22 +247,27 @@ impl GroupState {
 
         let interim = interim_transcript_hash(&confirmed, &tag)?;
         keys_after.prune(&tree);
-        self.secret_tree = epoch.secret_tree(tree.size(), self.config.secret_tree);
-        self.resumption_psks
-            .push_back((context.epoch, secret_of(epoch.resumption_psk())));
-        while self.resumption_psks.len() > super::RESUMPTION_PSKS_KEPT {
-            self.resumption_psks.pop_front();
-        }
-        self.keys = keys_after;
-        self.tree = tree;
-        self.context = context;
-        self.epoch = epoch;
-        self.interim_transcript_hash = interim.to_vec();
-        self.proposals.clear();
-        Ok(CommitOutput {
-            commit: MlsMessage::Public(message),
-            welcome,
-        })
+        self.secret_tree = secret_tree;
+        let retired = self.enter_epoch(keys_after, tree, context, epoch, interim.to_vec());
+        let removed = listed
+            .iter()
+            .filter_map(|(p, _)| match p {
+                Proposal::Remove { removed } => Some(LeafIndex(*removed)),
+                _ => None,
+            })
+            .collect();
+        Ok((
+            CommitOutput {
+                commit: message,
+                welcome,
+            },
+            AppliedCommit {
+                committer: Some(own),
+                added: applied.added,
+                removed,
+                retired: Some(retired),
+            },
+        ))
     }
 
     /// Builds the Welcome of a commit (§12.4.3): the signed GroupInfo of the new epoch with

@@ -14,9 +14,11 @@
 //! Epoch secrets, path keys and the init secret are zeroized on drop and absent from `Debug`.
 
 mod create;
+mod persist;
 mod proposals;
 
 pub use create::CommitOutput;
+pub(crate) use persist::StateParts;
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -174,6 +176,27 @@ pub enum Handled {
     },
     /// An application message was decrypted (its bytes; the caller owns them).
     Application(Vec<u8>),
+}
+
+/// What a processed commit changed (see [`GroupState::handle_commit`]).
+pub(crate) struct AppliedCommit {
+    /// The committer's leaf (an external joiner's new leaf; `None` only for an external
+    /// commit without a path, which the proposal rules refuse).
+    pub(crate) committer: Option<LeafIndex>,
+    /// Leaves the commit added.
+    pub(crate) added: Vec<LeafIndex>,
+    /// Leaves the commit removed.
+    pub(crate) removed: Vec<LeafIndex>,
+    /// The epoch the commit ended, or `None` when it removed this member (state unchanged).
+    pub(crate) retired: Option<RetiredEpoch>,
+}
+
+/// The epoch a commit replaced, handed to a caller that keeps a window of past epochs.
+pub(crate) struct RetiredEpoch {
+    pub(crate) context: GroupContext,
+    pub(crate) tree: RatchetTree,
+    pub(crate) epoch: EpochSecrets,
+    pub(crate) secret_tree: SecretTree,
 }
 
 /// One member's state of one group at one epoch.
@@ -378,7 +401,60 @@ impl GroupState {
         message: &MlsMessage,
         external_psk: ExternalPsks<'_>,
     ) -> Result<Handled, GroupError> {
-        let content = match message {
+        let content = self.authenticate(message)?;
+        match &content.content.content {
+            Content::Application(data) => Ok(Handled::Application(data.clone())),
+            Content::Proposal(p) => {
+                if self.proposals.len() >= MAX_CACHED_PROPOSALS {
+                    return Err(GroupError::TooManyProposals);
+                }
+                let reference = ref_hash(b"MLS 1.0 Proposal Reference", &content.to_bytes()?)?;
+                self.proposals.push(CachedProposal {
+                    reference,
+                    proposal: p.clone(),
+                    sender: content.content.sender,
+                });
+                Ok(Handled::Proposal)
+            }
+            Content::Commit(_) => {
+                let applied = self.apply_commit(&content, external_psk)?;
+                if applied.retired.is_none() {
+                    return Err(GroupError::Removed);
+                }
+                Ok(Handled::Commit {
+                    epoch: self.context.epoch,
+                })
+            }
+        }
+    }
+
+    /// Processes one commit of the current epoch and reports what it changed, for a caller
+    /// that keeps more than this state does (the on-call [`crate::group::Group`] keeps past
+    /// epochs). Unlike [`GroupState::handle`], a failed commit gives back the handshake key
+    /// its decryption consumed, so the intact commit can still be processed when it arrives.
+    ///
+    /// A commit that removes this member is authenticated and checked like any other, then
+    /// reported with `retired: None`; the state is left as it was.
+    pub(crate) fn handle_commit(
+        &mut self,
+        message: &MlsMessage,
+    ) -> Result<AppliedCommit, GroupError> {
+        let saved = self.secret_tree.clone();
+        let result = self.authenticate(message).and_then(|content| {
+            if !matches!(content.content.content, Content::Commit(_)) {
+                return Err(GroupError::Unexpected("not a commit"));
+            }
+            self.apply_commit(&content, &|_| None)
+        });
+        if result.is_err() {
+            self.secret_tree = saved;
+        }
+        result
+    }
+
+    /// Verifies and decrypts a handshake or application message of the current epoch.
+    fn authenticate(&mut self, message: &MlsMessage) -> Result<AuthenticatedContent, GroupError> {
+        Ok(match message {
             MlsMessage::Public(m) => {
                 let key = match (m.content.sender, &m.content.content) {
                     (Sender::Member(leaf), _) => self.member_key(leaf),
@@ -410,23 +486,7 @@ impl GroupState {
                     "not a PublicMessage or PrivateMessage",
                 ));
             }
-        };
-        match &content.content.content {
-            Content::Application(data) => Ok(Handled::Application(data.clone())),
-            Content::Proposal(p) => {
-                if self.proposals.len() >= MAX_CACHED_PROPOSALS {
-                    return Err(GroupError::TooManyProposals);
-                }
-                let reference = ref_hash(b"MLS 1.0 Proposal Reference", &content.to_bytes()?)?;
-                self.proposals.push(CachedProposal {
-                    reference,
-                    proposal: p.clone(),
-                    sender: content.content.sender,
-                });
-                Ok(Handled::Proposal)
-            }
-            Content::Commit(_) => self.apply_commit(&content, external_psk),
-        }
+        })
     }
 
     /// Applies an authenticated commit (§12.4.2); all-or-nothing.
@@ -434,7 +494,7 @@ impl GroupState {
         &mut self,
         content: &AuthenticatedContent,
         external_psk: ExternalPsks<'_>,
-    ) -> Result<Handled, GroupError> {
+    ) -> Result<AppliedCommit, GroupError> {
         let Content::Commit(commit) = &content.content.content else {
             return Err(GroupError::Unexpected("not a commit"));
         };
@@ -456,7 +516,12 @@ impl GroupState {
             self.config.now,
         )?;
         if applied.removed.contains(&self.own_leaf()) {
-            return Err(GroupError::Removed);
+            return Ok(AppliedCommit {
+                committer,
+                added: applied.added,
+                removed: applied.removed,
+                retired: None,
+            });
         }
         if applied.path_required && commit.path.is_none() {
             return Err(GroupError::PathRequired);
@@ -468,15 +533,17 @@ impl GroupState {
         let mut keys_after = PathKeys::new(self.own_leaf(), self.own_leaf_key()?);
         self.copy_keys_into(&mut keys_after);
 
+        let mut committer = committer;
         let commit_secret = match &commit.path {
             None => CommitSecret::zero(),
             Some(path) => {
-                let committer = match committer {
+                let leaf = match committer {
                     Some(leaf) => leaf,
                     // An external joiner takes the leftmost blank leaf.
                     None => tree.add_leaf(path.leaf_node.clone())?,
                 };
-                merge_update_path(&mut tree, committer, path, &self.context.group_id)?;
+                committer = Some(leaf);
+                merge_update_path(&mut tree, leaf, path, &self.context.group_id)?;
                 let provisional = GroupContext {
                     epoch: self.context.epoch + 1,
                     tree_hash: tree.tree_hash()?.to_vec(),
@@ -484,13 +551,7 @@ impl GroupState {
                     ..self.context.clone()
                 };
                 keys_after.prune(&tree);
-                keys_after.decrypt_update_path(
-                    &tree,
-                    committer,
-                    path,
-                    &provisional,
-                    &applied.added,
-                )?
+                keys_after.decrypt_update_path(&tree, leaf, path, &provisional, &applied.added)?
             }
         };
 
@@ -534,21 +595,39 @@ impl GroupState {
 
         // Everything checked out: commit the new epoch.
         keys_after.prune(&tree);
-        self.secret_tree = epoch.secret_tree(tree.size(), self.config.secret_tree);
+        let retired = self.enter_epoch(keys_after, tree, context, epoch, interim.to_vec());
+        Ok(AppliedCommit {
+            committer,
+            added: applied.added,
+            removed: applied.removed,
+            retired: Some(retired),
+        })
+    }
+
+    /// Makes a fully checked epoch current and returns the one it replaces.
+    fn enter_epoch(
+        &mut self,
+        keys: PathKeys,
+        tree: RatchetTree,
+        context: GroupContext,
+        epoch: EpochSecrets,
+        interim_transcript_hash: Vec<u8>,
+    ) -> RetiredEpoch {
+        let secret_tree = epoch.secret_tree(tree.size(), self.config.secret_tree);
         self.resumption_psks
             .push_back((context.epoch, secret_of(epoch.resumption_psk())));
         while self.resumption_psks.len() > RESUMPTION_PSKS_KEPT {
             self.resumption_psks.pop_front();
         }
-        self.keys = keys_after;
-        self.tree = tree;
-        self.context = context;
-        self.epoch = epoch;
-        self.interim_transcript_hash = interim.to_vec();
+        self.keys = keys;
+        self.interim_transcript_hash = interim_transcript_hash;
         self.proposals.clear();
-        Ok(Handled::Commit {
-            epoch: self.context.epoch,
-        })
+        RetiredEpoch {
+            context: std::mem::replace(&mut self.context, context),
+            tree: std::mem::replace(&mut self.tree, tree),
+            epoch: std::mem::replace(&mut self.epoch, epoch),
+            secret_tree: std::mem::replace(&mut self.secret_tree, secret_tree),
+        }
     }
 
     /// `init_secret` of an external commit: the HPKE export for the ExternalInit's
