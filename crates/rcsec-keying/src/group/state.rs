@@ -105,8 +105,13 @@ impl Group {
         Ok(state)
     }
 
-    /// Reads a state written by [`Group::to_bytes`] of this or any earlier version (see the
-    /// [state format](self) for how a pre-TreeKEM state is migrated).
+    /// Reads a state written by [`Group::to_bytes`] of this or any earlier version.
+    ///
+    /// A state written before TreeKEM (versions 1 and 2) loads as a ratchet tree with the
+    /// stored members as leaves and every parent blank, which is a valid TreeKEM tree; the
+    /// member keeps reading and sending in its current epoch and makes or processes the next
+    /// commit under TreeKEM. Every member must run this version before anyone commits: an
+    /// older member cannot read a TreeKEM commit.
     ///
     /// # Errors
     /// [`GroupError::UnsupportedStateVersion`] for an unknown version;
