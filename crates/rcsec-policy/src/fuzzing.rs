@@ -39,12 +39,19 @@ pub fn policy_toml_parse(data: &[u8]) {
 }
 
 /// Classifies arbitrary bytes (as lossy UTF-8); never panics, findings are ordered,
-/// non-overlapping, on character boundaries, and redaction removes every finding's text.
+/// non-overlapping, on character boundaries, redaction removes every finding's text, and the
+/// personal-data scan that jumps between candidate bytes finds exactly what its
+/// byte-at-a-time specification finds.
 ///
 /// # Panics
 /// When the property fails: that is the bug the fuzzer is looking for.
 pub fn classify_text(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
+    let (fast, reference) = crate::classify::pii_fast_and_reference(&text);
+    assert!(
+        fast == reference,
+        "the fast personal-data scan must equal its specification"
+    );
     let classification = CLASSIFIER.classify(&text);
     let mut end = 0;
     for f in &classification.findings {

@@ -199,3 +199,22 @@ fn corpus_precision_and_recall_hold_their_floors() {
         assert!(k.precision() >= 0.95 && k.recall() >= 0.95, "{kind}");
     }
 }
+
+/// Every corpus row through the `classify_text` fuzz oracle: among its properties, the fast
+/// personal-data scan finds exactly what its byte-at-a-time specification finds.
+#[test]
+fn corpus_rows_pass_the_fuzz_oracle() {
+    for file in [
+        "gitleaks-cases.jsonl",
+        "detect-secrets-cases.jsonl",
+        "pii-cases.jsonl",
+    ] {
+        let path = corpus_dir().join(file);
+        let data = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("corpus {} unreadable: {e}", path.display()));
+        for line in data.lines().filter(|l| !l.trim().is_empty()) {
+            let row: serde_json::Value = serde_json::from_str(line).unwrap();
+            rcsec_policy::fuzzing::classify_text(row["text"].as_str().unwrap().as_bytes());
+        }
+    }
+}

@@ -2,60 +2,45 @@
 //!
 //! Anchors are matched case-sensitively, so the packed (Teddy) searcher of `aho-corasick` can
 //! be used; credential keywords are listed in their three usual spellings (`token`, `Token`,
-//! `TOKEN`) instead. Matches are reported at every start position (leftmost-longest, then the
-//! search resumes one byte later), and a pattern also triggers the detectors of every anchor
-//! that is a prefix of it, so no detector misses an anchor hidden inside a longer one.
+//! `TOKEN`) instead. At every start position the longest anchor starting there is reported
+//! (the search resumes one byte later), and a pattern also triggers the detectors of every
+//! anchor that is a prefix of it, so no detector misses an anchor hidden inside a longer one.
 //!
-//! Why several searchers: Teddy sorts its patterns into buckets by their first three bytes
-//! and verifies every position whose fingerprint hits a bucket. Past 64 patterns it switches
-//! to its "fat" variant (half the bytes per step) and its buckets fill with fingerprints that
-//! hex and base64 text hit constantly; measured with callgrind on 10 MB of benign logs, one
-//! searcher over ~110 anchors costs 37 instructions per byte, three searchers of at most
-//! [`GROUP_SIZE`] anchors each cost 8.5 together (9.4 for the ~125 anchors of today). The searchers' matches are merged in order
+//! Why several searchers, and which anchors share one: Teddy sorts its patterns into buckets
+//! and verifies every position whose fingerprint (the first bytes of a pattern, as many as
+//! the searcher's shortest pattern has, at most four) hits a bucket. Past 32 patterns it
+//! switches to its "fat" variant (16 bytes per step instead of 32), and its buckets fill with
+//! fingerprints that hex and base64 text hit constantly. So the anchors are split by length
+//! — the three-byte ones (`key`, `://`, `eyJ`) in searchers of their own, so that every other
+//! searcher verifies on four-byte fingerprints — and each length class into searchers of at
+//! most [`GROUP_SIZE`] anchors. Measured with callgrind on 10 MB of benign logs: one searcher
+//! over ~110 anchors costs 37 instructions per byte; three fat searchers of 42 mixed anchors
+//! cost 9.4, five slim ones split by length 7.4. The searchers' matches are merged in order
 //! of their start ([`Cursor`]).
 
 use aho_corasick::packed::{Config, MatchKind as PackedKind, Searcher};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 
-/// The most anchors one packed searcher holds (see the module docs).
-const GROUP_SIZE: usize = 42;
+/// The most anchors one packed searcher holds: past 32, Teddy goes "fat" (see the module docs).
+const GROUP_SIZE: usize = 32;
+/// The shortest anchor length whose searchers verify on four-byte fingerprints.
+const LONG_ANCHOR: usize = 4;
 /// The most packed searchers; more anchors than this allows fall back to one automaton.
-const MAX_GROUPS: usize = 6;
+const MAX_GROUPS: usize = 8;
 
 /// Multi-literal searchers over one pattern list: Teddy where the CPU has it, one automaton
 /// otherwise.
 #[derive(Debug)]
 pub(super) enum Anchors {
-    /// Each searcher with the index of its first pattern in the whole list.
-    Packed(Vec<(usize, Searcher)>),
+    /// Each searcher with, per its pattern, that pattern's index in the whole list.
+    Packed(Vec<(Vec<usize>, Searcher)>),
     Automaton(AhoCorasick),
 }
 
 impl Anchors {
     pub(super) fn new(patterns: &[&str]) -> Self {
-        if patterns.len() <= GROUP_SIZE * MAX_GROUPS {
-            // As few searchers as the size cap allows, evenly filled: each one scans the whole
-            // text, so a fourth searcher for a handful of anchors would cost as much as a full one.
-            let groups = patterns.len().div_ceil(GROUP_SIZE).max(1);
-            let size = patterns.len().div_ceil(groups).max(1);
-            let packed: Option<Vec<(usize, Searcher)>> = patterns
-                .chunks(size)
-                .enumerate()
-                .map(|(i, group)| {
-                    // The heuristic cap of 64 patterns is lifted because every anchor is at
-                    // least three bytes long, which keeps verification rare.
-                    Config::new()
-                        .match_kind(PackedKind::LeftmostLongest)
-                        .heuristic_pattern_limits(false)
-                        .builder()
-                        .extend(group)
-                        .build()
-                        .map(|s| (i * size, s))
-                })
-                .collect();
-            if let Some(searchers) = packed {
-                return Self::Packed(searchers);
-            }
+        if let Some(searchers) = packed_searchers(patterns) {
+            return Self::Packed(searchers);
         }
         match AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
@@ -85,6 +70,40 @@ impl Anchors {
     }
 }
 
+/// The anchors split into Teddy searchers by length class (see the module docs), or `None`
+/// where Teddy is unavailable or there are too many anchors for [`MAX_GROUPS`] searchers.
+fn packed_searchers(patterns: &[&str]) -> Option<Vec<(Vec<usize>, Searcher)>> {
+    let (short, long): (Vec<usize>, Vec<usize>) =
+        (0..patterns.len()).partition(|&i| patterns[i].len() < LONG_ANCHOR);
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for class in [short, long] {
+        // As few searchers as the size cap allows, evenly filled: each one scans the whole
+        // text, so a searcher for a handful of anchors costs as much as a full one.
+        let count = class.len().div_ceil(GROUP_SIZE);
+        if count > 0 {
+            let size = class.len().div_ceil(count);
+            groups.extend(class.chunks(size).map(<[usize]>::to_vec));
+        }
+    }
+    if groups.len() > MAX_GROUPS {
+        return None;
+    }
+    groups
+        .into_iter()
+        .map(|ids| {
+            // The heuristic cap of 64 patterns is lifted because every anchor is at least
+            // three bytes long, which keeps verification rare.
+            Config::new()
+                .match_kind(PackedKind::LeftmostLongest)
+                .heuristic_pattern_limits(false)
+                .builder()
+                .extend(ids.iter().map(|&i| patterns[i]))
+                .build()
+                .map(|searcher| (ids, searcher))
+        })
+        .collect()
+}
+
 /// Merges the matches of the searchers in order of their start.
 #[derive(Debug)]
 pub(super) struct Cursor<'a> {
@@ -103,10 +122,10 @@ impl Cursor<'_> {
         }
         match self.anchors {
             Anchors::Packed(searchers) => {
-                let (base, searcher) = searchers.get(group)?;
+                let (ids, searcher) = searchers.get(group)?;
                 searcher
                     .find_in(hay, aho_corasick::Span::from(at..hay.len()))
-                    .map(|m| (base + m.pattern().as_usize(), m.start(), m.end()))
+                    .and_then(|m| Some((*ids.get(m.pattern().as_usize())?, m.start(), m.end())))
             }
             Anchors::Automaton(ac) => ac
                 .find(Input::new(hay).span(at..hay.len()))
@@ -119,15 +138,21 @@ impl Iterator for Cursor<'_> {
     type Item = (usize, usize, usize);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let (group, found) = self
-            .pending
-            .iter()
-            .enumerate()
-            .filter_map(|(g, m)| m.map(|m| (g, m)))
-            .min_by_key(|(g, m)| (m.1, *g))?;
-        // Resume one byte later, so anchors starting inside this one are reported too.
-        self.pending[group] = self.first_from(group, found.1 + 1);
-        Some(found)
+        let start = self.pending.iter().flatten().map(|m| m.1).min()?;
+        // The longest anchor starting here, whichever searcher holds it: the result does not
+        // depend on how the anchors are split. Every searcher with a match here resumes one
+        // byte later, so anchors starting inside this one are reported too.
+        let mut longest: Option<(usize, usize, usize)> = None;
+        for group in 0..MAX_GROUPS {
+            let Some(found) = self.pending[group].filter(|m| m.1 == start) else {
+                continue;
+            };
+            if longest.is_none_or(|l| found.2 > l.2) {
+                longest = Some(found);
+            }
+            self.pending[group] = self.first_from(group, start + 1);
+        }
+        longest
     }
 }
 
@@ -366,11 +391,24 @@ mod tests {
         if cfg!(target_arch = "x86_64") {
             assert!(matches!(&anchors, Anchors::Packed(s) if s.len() == 3));
         }
-        let hay = format!("{} {} {} {}", words[84], words[0], words[41], words[84]);
+        let last = words.len() - 1;
+        let hay = format!("{} {} {} {}", words[last], words[0], words[41], words[last]);
         let found: Vec<(usize, usize)> = anchors
             .cursor(hay.as_bytes())
             .map(|(p, s, _)| (p, s))
             .collect();
-        assert_eq!(found, [(84, 0), (0, 6), (41, 12), (84, 18)]);
+        assert_eq!(found, [(last, 0), (0, 6), (41, 12), (last, 18)]);
+    }
+
+    #[test]
+    fn the_longest_anchor_at_a_start_wins_across_searchers() {
+        // `EAA` and `key` go to the three-byte searcher, `EAAA` and `keys` to another; each
+        // start is reported once, with its longest anchor.
+        let anchors = Anchors::new(&["EAA", "EAAA", "key", "keys", "AAAB"]);
+        if cfg!(target_arch = "x86_64") {
+            assert!(matches!(&anchors, Anchors::Packed(s) if s.len() == 2));
+        }
+        let found: Vec<(usize, usize, usize)> = anchors.cursor(b"EAAAB keys key").collect();
+        assert_eq!(found, [(1, 0, 4), (4, 1, 5), (3, 6, 10), (2, 11, 14)]);
     }
 }

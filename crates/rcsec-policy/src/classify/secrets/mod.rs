@@ -146,6 +146,9 @@ impl SecretScanner {
         let mut scanned_to: Vec<Option<usize>> = Vec::new();
         for (pattern, start, end) in self.anchors.cursor(bytes) {
             let mut around: Option<Forms> = None;
+            // What the identifier around the keyword names, computed once per anchor: up to
+            // five keyword detectors ask.
+            let mut named: Option<Option<validate::Strength>> = None;
             for &d in &self.triggers[pattern] {
                 let detector = &self.detectors[d];
                 if scanned_to
@@ -156,37 +159,22 @@ impl SecretScanner {
                 {
                     continue;
                 }
-                let mut form = || *around.get_or_insert_with(|| forms(bytes, start, end));
-                // The keyword detectors' validators all require the identifier to name a
-                // credential; check that once, before any expression runs.
-                let keyed = |f: Forms| {
-                    f.ident.1 - f.ident.0 <= 64
-                        && text
-                            .get(f.ident.0..f.ident.1)
-                            .is_some_and(|k| validate::key_strength(k).is_some())
-                };
                 let open = match detector.gate {
                     Gate::Always => true,
-                    Gate::Assignment => form().assignment,
-                    Gate::KeyedAssignment => {
-                        let f = form();
-                        // Strong keys need a value of 4 characters, weak ones of 12.
-                        f.assignment
-                            && f.value_len >= 4
-                            && text.get(f.ident.0..f.ident.1).is_some_and(|k| {
-                                match validate::key_strength(k) {
-                                    Some(validate::Strength::Strong) => true,
-                                    Some(validate::Strength::Weak) => f.value_len >= 12,
-                                    None => false,
-                                }
-                            })
-                            && f.ident.1 - f.ident.0 <= 64
-                    }
-                    Gate::Comparison => form().comparison && keyed(form()),
-                    Gate::XmlTag => form().xml_tag && keyed(form()),
-                    Gate::CallArgument => form().call_argument && keyed(form()),
-                    Gate::XmlSetting => form().xml_setting,
                     Gate::Userinfo => url_has_userinfo(bytes, end),
+                    gate => {
+                        let f = *around.get_or_insert_with(|| forms(bytes, start, end));
+                        // The keyword detectors' validators all require the identifier to
+                        // name a credential (in at most 64 bytes); that is read once per anchor.
+                        let strength = || {
+                            *named.get_or_insert_with(|| {
+                                text.get(f.ident.0..f.ident.1)
+                                    .filter(|k| k.len() <= 64)
+                                    .and_then(validate::key_strength)
+                            })
+                        };
+                        keyword_gate_open(gate, f, strength)
+                    }
                 };
                 if !open {
                     continue;
@@ -199,6 +187,33 @@ impl SecretScanner {
                 detector.run(text, window, out);
             }
         }
+    }
+}
+
+/// Whether a keyword gate lets its detector run, given the keyword's surroundings and what
+/// its identifier names (asked for only when the form allows a finding).
+fn keyword_gate_open(
+    gate: Gate,
+    f: Forms,
+    mut strength: impl FnMut() -> Option<validate::Strength>,
+) -> bool {
+    match gate {
+        Gate::Always | Gate::Userinfo => true,
+        Gate::Assignment => f.assignment,
+        // Strong keys need a value of 4 characters, weak ones of 12.
+        Gate::KeyedAssignment => {
+            f.assignment
+                && f.value_len >= 4
+                && match strength() {
+                    Some(validate::Strength::Strong) => true,
+                    Some(validate::Strength::Weak) => f.value_len >= 12,
+                    None => false,
+                }
+        }
+        Gate::Comparison => f.comparison && strength().is_some(),
+        Gate::XmlTag => f.xml_tag && strength().is_some(),
+        Gate::CallArgument => f.call_argument && strength().is_some(),
+        Gate::XmlSetting => f.xml_setting,
     }
 }
 

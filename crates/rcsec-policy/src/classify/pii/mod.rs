@@ -5,7 +5,10 @@
 //! single separators (` `, `-`, `.`, parentheses); sub-sequences of groups are matched against
 //! the layouts each identifier is written in, and only then are checksums computed.
 
+mod starts;
+
 use super::finding::{Confidence, Finding, FindingKind};
+use starts::BLOCK;
 
 const MAX_GROUPS: usize = 12;
 
@@ -21,32 +24,63 @@ struct Group {
 
 pub(super) fn scan(text: &str, out: &mut Vec<Finding>) {
     let b = text.as_bytes();
-    let mut i = 0;
-    while let Some(&c) = b.get(i) {
-        // One table look-up decides; words starting with a lower-case letter are the common
-        // case and go straight to the word skip.
-        i = match CLASS[usize::from(c)] {
-            Class::Other => i + 1,
-            Class::Word => skip_word(b, i),
-            Class::Digit => number_run(text, i, out),
-            Class::Upper if i > 0 && is_word_byte(b[i - 1]) => skip_word(b, i),
-            Class::Upper => match iban(b, i) {
-                Iban::Valid(end) => {
-                    out.push(Finding::new(FindingKind::Iban, Confidence::High, i..end));
-                    end
-                }
-                // An IBAN that fails its checks is still not a phone number or a card.
-                Iban::Invalid(end) => end,
-                Iban::Absent => skip_word(b, i),
-            },
-            Class::Open if b.get(i + 1).is_some_and(u8::is_ascii_digit) => number_run(text, i, out),
-            Class::Open => i + 1,
-            Class::At => email(text, i, out).unwrap_or(i + 1),
-        };
+    // Where the byte-at-a-time scan would be: steps can consume several candidates at once.
+    let mut i: usize = 0;
+    let mut base = 0;
+    while base < b.len() {
+        let mut mask = starts::mask_at(b, base);
+        loop {
+            let consumed = i.saturating_sub(base);
+            if consumed >= BLOCK {
+                break;
+            }
+            mask &= u64::MAX << consumed;
+            if mask == 0 {
+                break;
+            }
+            let at = base + mask.trailing_zeros() as usize;
+            i = step(text, at, out).max(at + 1);
+        }
+        base = (base + BLOCK).max(i);
     }
 }
 
-/// What a byte can start, for [`scan`].
+/// The specification of [`scan`]: one [`step`] after another over every byte. Between two
+/// candidate positions a step only moves past a byte or a word, which is why [`scan`] may
+/// jump from candidate to candidate (checked against this on every fuzz input).
+pub(super) fn scan_reference(text: &str, out: &mut Vec<Finding>) {
+    let mut i = 0;
+    while i < text.len() {
+        i = step(text, i, out);
+    }
+}
+
+/// Examines what starts at `i` and returns where scanning resumes.
+fn step(text: &str, i: usize, out: &mut Vec<Finding>) -> usize {
+    let b = text.as_bytes();
+    // One table look-up decides; words starting with a lower-case letter are the common
+    // case and go straight to the word skip.
+    match CLASS[usize::from(b[i])] {
+        Class::Other => i + 1,
+        Class::Word => skip_word(b, i),
+        Class::Digit => number_run(text, i, out),
+        Class::Upper if i > 0 && is_word_byte(b[i - 1]) => skip_word(b, i),
+        Class::Upper => match iban(b, i) {
+            Iban::Valid(end) => {
+                out.push(Finding::new(FindingKind::Iban, Confidence::High, i..end));
+                end
+            }
+            // An IBAN that fails its checks is still not a phone number or a card.
+            Iban::Invalid(end) => end,
+            Iban::Absent => skip_word(b, i),
+        },
+        Class::Open if b.get(i + 1).is_some_and(u8::is_ascii_digit) => number_run(text, i, out),
+        Class::Open => i + 1,
+        Class::At => email(text, i, out).unwrap_or(i + 1),
+    }
+}
+
+/// What a byte can start, for [`step`].
 #[derive(Clone, Copy)]
 enum Class {
     Other,
