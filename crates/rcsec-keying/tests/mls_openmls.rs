@@ -3,18 +3,28 @@
 //! exchange application messages both ways; OpenMLS removes the third member and rcsec
 //! follows the commit; then rcsec commits a self-update that OpenMLS processes. After every
 //! epoch both sides must hold the same epoch authenticator.
+//!
+//! The same through the on-call API ([`rcsec_keying::group::Group`]): an OpenMLS member is
+//! added by the orchestrator, joins from its Welcome, exchanges alerts and acks, processes the
+//! orchestrator's `remove` and `self_update` commits, and commits a self-update the on-call
+//! members process.
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
+use std::time::Duration;
+
 use openmls::prelude::{
     BasicCredential, Ciphersuite, CredentialWithKey, KeyPackage as OmlsKeyPackage,
-    MIXED_CIPHERTEXT_WIRE_FORMAT_POLICY, MlsGroup, MlsGroupCreateConfig, MlsGroupJoinConfig,
-    MlsMessageBodyIn, MlsMessageIn, MlsMessageOut, OpenMlsProvider, ProcessedMessageContent,
-    ProtocolVersion, StagedWelcome, tls_codec::Deserialize as _,
+    LeafNodeParameters, Lifetime, MIXED_CIPHERTEXT_WIRE_FORMAT_POLICY, MlsGroup,
+    MlsGroupCreateConfig, MlsGroupJoinConfig, MlsMessageBodyIn, MlsMessageIn, MlsMessageOut,
+    OpenMlsProvider, PURE_CIPHERTEXT_WIRE_FORMAT_POLICY, ProcessedMessageContent, ProtocolVersion,
+    StagedWelcome, tls_codec::Deserialize as _, tls_codec::Serialize as _,
 };
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::OpenMlsRustCrypto;
-use rcsec_core::Secret;
+use rcsec_core::{Secret, Timestamp};
+use rcsec_keying::device::{Device, ValidatedKeyPackage};
+use rcsec_keying::group::{Group, GroupConfig as TeamConfig};
 use rcsec_keying::hpke::generate_key_pair;
 use rcsec_keying::mls::codec::{Decode, Encode};
 use rcsec_keying::mls::crypto::SignatureSecretKey;
@@ -262,5 +272,114 @@ fn rcsec_joins_follows_and_commits_in_an_openmls_group() {
     assert_eq!(
         bob.handle(&to_rcsec(&out), &none).unwrap(),
         Handled::Application(b"resolved".to_vec())
+    );
+}
+
+/// Bytes of the on-call API -> OpenMLS input.
+fn wire_to_omls(bytes: &[u8]) -> MlsMessageIn {
+    MlsMessageIn::tls_deserialize_exact(bytes).unwrap()
+}
+
+#[test]
+fn an_openmls_member_follows_the_on_call_group() {
+    let now = Timestamp::from_secs(now());
+    let week = Duration::from_secs(7 * 24 * 3600);
+    let orchestrator = Device::generate("orchestrator").unwrap();
+    let mut team = Group::create(b"oncall".to_vec(), &orchestrator, TeamConfig::default()).unwrap();
+
+    // The OpenMLS member's KeyPackage passes the on-call group's own validation.
+    let dave = omls("dave");
+    let dave_kp = OmlsKeyPackage::builder()
+        .key_package_lifetime(Lifetime::new(week.as_secs()))
+        .build(SUITE, &dave.provider, &dave.signer, dave.credential.clone())
+        .unwrap();
+    let dave_kp =
+        KeyPackage::from_bytes(&dave_kp.key_package().tls_serialize_detached().unwrap()).unwrap();
+    let phone = Device::generate("phone").unwrap();
+    let phone_bundle = phone.key_package(now, week).unwrap();
+    let out = team
+        .add(&[
+            ValidatedKeyPackage::validate(&phone_bundle.key_package, now).unwrap(),
+            ValidatedKeyPackage::validate(&dave_kp, now).unwrap(),
+        ])
+        .unwrap();
+    let welcome = out.welcome.unwrap();
+    let mut phone_group =
+        Group::join(&welcome, phone_bundle, &phone, TeamConfig::default()).unwrap();
+    let MlsMessageBodyIn::Welcome(w) = wire_to_omls(&welcome).extract() else {
+        panic!("not a welcome")
+    };
+    let join_config = MlsGroupJoinConfig::builder()
+        .wire_format_policy(PURE_CIPHERTEXT_WIRE_FORMAT_POLICY)
+        .use_ratchet_tree_extension(true)
+        .build();
+    let mut dave_group = StagedWelcome::new_from_welcome(&dave.provider, &join_config, w, None)
+        .unwrap()
+        .into_group(&dave.provider)
+        .unwrap();
+    assert_eq!(
+        dave_group.epoch_authenticator().as_slice(),
+        team.epoch_authenticator()
+    );
+
+    // An alert out, an ack back (padded PrivateMessages both ways).
+    let alert = team
+        .encrypt(b"P1 payments-db: replication lag 45s")
+        .unwrap();
+    assert_eq!(
+        omls_process(&mut dave_group, &dave, wire_to_omls(&alert)),
+        Some(b"P1 payments-db: replication lag 45s".to_vec())
+    );
+    let ack = dave_group
+        .create_message(&dave.provider, &dave.signer, b"ack")
+        .unwrap()
+        .to_bytes()
+        .unwrap();
+    assert_eq!(team.decrypt(&ack).unwrap().data(), b"ack");
+    assert_eq!(
+        phone_group.decrypt(&ack).unwrap().sender_identity(),
+        b"dave"
+    );
+
+    // The orchestrator removes the phone; OpenMLS follows the TreeKEM commit.
+    let out = team.remove(&[phone_group.own_leaf()]).unwrap();
+    assert_eq!(
+        omls_process(&mut dave_group, &dave, wire_to_omls(&out.commit)),
+        None
+    );
+    assert!(
+        phone_group
+            .process_commit(&out.commit)
+            .unwrap()
+            .removed_self
+    );
+    assert_eq!(dave_group.members().count(), 2);
+    assert_eq!(
+        dave_group.epoch_authenticator().as_slice(),
+        team.epoch_authenticator()
+    );
+
+    // The orchestrator's self-update, then OpenMLS's, each processed by the other side.
+    let out = team.self_update().unwrap();
+    omls_process(&mut dave_group, &dave, wire_to_omls(&out.commit));
+    assert_eq!(
+        dave_group.epoch_authenticator().as_slice(),
+        team.epoch_authenticator()
+    );
+    let (commit, _, _) = dave_group
+        .self_update(&dave.provider, &dave.signer, LeafNodeParameters::default())
+        .unwrap()
+        .into_contents();
+    dave_group.merge_pending_commit(&dave.provider).unwrap();
+    let effect = team.process_commit(&commit.to_bytes().unwrap()).unwrap();
+    assert_eq!(effect.committer.0, dave_group.own_leaf_index().u32());
+    assert_eq!(
+        dave_group.epoch_authenticator().as_slice(),
+        team.epoch_authenticator()
+    );
+    let alert = team.encrypt(b"resolved").unwrap();
+    assert_eq!(
+        omls_process(&mut dave_group, &dave, wire_to_omls(&alert)),
+        Some(b"resolved".to_vec())
     );
 }
