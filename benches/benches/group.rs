@@ -7,12 +7,13 @@
 //!   of 100 B or 1 KiB in groups of 2, 16 and 128 (`n16/1024B`), bytes in and bytes out on
 //!   both sides. Every key is deleted after use and every signature checked, in both.
 //! - `group_commit_remove_create`, `group_commit_remove_process`: the creator removes one
-//!   member from a group of 16, 64 or 128. OpenMLS runs single-threaded (its rayon pool is
-//!   pinned to one thread) on a tree where every parent node is populated (a member under
-//!   each pair of leaves has committed), as in the measurement; its handshake
-//!   messages are PublicMessages so one staged commit can be processed repeatedly. Ours
-//!   seals the commit secret to each member (O(n), see `rcsec_keying::group`), so tree shape
-//!   does not matter to it.
+//!   member from a group of 16, 64 or 128 on a tree where every parent node is populated (a
+//!   member under each pair of leaves has committed a self-update, on both sides), as in the
+//!   issue's measurement: the commit's TreeKEM path encrypts to one key per copath node.
+//!   OpenMLS runs single-threaded (its rayon pool is pinned to one thread); its handshake
+//!   messages are PublicMessages so one staged commit can be processed repeatedly. Ours are
+//!   PrivateMessages (the on-call group hides membership changes from the delivery
+//!   service), one more AEAD layer on our side; ours is timed on a state loaded untimed.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -47,9 +48,10 @@ fn fail(what: &str, e: impl std::fmt::Debug) -> ! {
 // ---------------------------------------------------------------------------------------
 // Ours.
 
-/// The creator (leaf 0) with `n - 1` devices added in one commit; leaf 1 joined from the
-/// Welcome (the others' Welcomes are not needed for these measurements).
-fn ours(n: usize) -> (Group, Group) {
+/// The creator (leaf 0) with `n - 1` devices added in one commit; the devices at the leaves
+/// in `joined` join from the Welcome (the others' Welcomes are not needed for these
+/// measurements). Returns the creator, then the joined members in leaf order.
+fn ours(n: usize, joined: &[usize]) -> Vec<Group> {
     let now = Timestamp::from_secs(1_800_000_000);
     let creator = Device::generate("orchestrator").unwrap_or_else(|e| fail("device", e));
     let mut first = Group::create(b"bench".to_vec(), &creator, GroupConfig::default())
@@ -57,7 +59,7 @@ fn ours(n: usize) -> (Group, Group) {
     let devices: Vec<_> = (1..n)
         .map(|i| Device::generate(format!("d{i}")).unwrap_or_else(|e| fail("device", e)))
         .collect();
-    let mut bundles: Vec<_> = devices
+    let bundles: Vec<_> = devices
         .iter()
         .map(|d| {
             d.key_package(now, Duration::from_secs(3600))
@@ -76,14 +78,40 @@ fn ours(n: usize) -> (Group, Group) {
         .unwrap_or_else(|e| fail("add", e))
         .welcome
         .unwrap_or_else(|| fail("welcome", ()));
-    let second = Group::join(
-        &welcome,
-        bundles.swap_remove(0),
-        &devices[0],
-        GroupConfig::default(),
-    )
-    .unwrap_or_else(|e| fail("join", e));
+    let mut members = vec![first];
+    for (i, (device, bundle)) in devices.iter().zip(bundles).enumerate() {
+        if joined.contains(&(i + 1)) {
+            members.push(
+                Group::join(&welcome, bundle, device, GroupConfig::default())
+                    .unwrap_or_else(|e| fail("join", e)),
+            );
+        }
+    }
+    members
+}
+
+/// The creator and the member at leaf 1.
+fn ours_pair(n: usize) -> (Group, Group) {
+    let mut members = ours(n, &[1]);
+    let second = members.pop().unwrap_or_else(|| fail("member", ()));
+    let first = members.pop().unwrap_or_else(|| fail("creator", ()));
     (first, second)
+}
+
+/// Every member except the first commits a self-update in turn and everyone processes it,
+/// so each pair of leaves has a populated parent path (ours, as [`populate`] for OpenMLS).
+fn populate_ours(members: &mut [Group]) {
+    for committer in 1..members.len() {
+        let out = members[committer]
+            .self_update()
+            .unwrap_or_else(|e| fail("self update", e));
+        for (i, m) in members.iter_mut().enumerate() {
+            if i != committer {
+                m.process_commit(&out.commit)
+                    .unwrap_or_else(|e| fail("process", e));
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -255,7 +283,7 @@ fn app_messages(c: &mut Criterion) {
             .map(|&n| {
                 (
                     n,
-                    ours(n),
+                    ours_pair(n),
                     openmls_group(n, &[1], PURE_CIPHERTEXT_WIRE_FORMAT_POLICY),
                 )
             })
@@ -469,7 +497,13 @@ fn commits(c: &mut Criterion) {
     pin_rayon();
     let mut setups = Vec::new();
     for n in COMMIT_GROUPS {
-        let (a, b) = ours(n);
+        // Both sides: the creator, the measured receiver (leaf 1) and one committer under
+        // every other pair of leaves, each of whom commits a self-update: every parent node
+        // is populated, so each path secret is encrypted to one key per copath node.
+        let joined: Vec<usize> = std::iter::once(1).chain((2..n).step_by(2)).collect();
+        let mut members = ours(n, &joined);
+        populate_ours(&mut members);
+        let (a, b) = (&members[0], &members[1]);
         let removed = LeafIndex(u32::try_from(n / 2).unwrap_or_else(|e| fail("leaf", e)));
         let a_state = a.to_bytes().unwrap_or_else(|e| fail("save", e));
         let b_state = b.to_bytes().unwrap_or_else(|e| fail("save", e));
@@ -480,9 +514,6 @@ fn commits(c: &mut Criterion) {
                 .unwrap_or_else(|e| fail("remove", e))
                 .commit
         };
-        // OpenMLS: the creator, the measured receiver (leaf 1) and one committer under
-        // every other pair of leaves.
-        let joined: Vec<usize> = std::iter::once(1).chain((2..n).step_by(2)).collect();
         let mut peers = openmls_group(n, &joined, MIXED_PLAINTEXT_WIRE_FORMAT_POLICY);
         populate(&mut peers);
         let removed_node = LeafNodeIndex::new(removed.0);
