@@ -62,8 +62,11 @@ impl Group {
     /// [`GroupError::Codec`] (cannot happen for states within the encoding limits).
     pub fn to_bytes(&self) -> Result<Secret<Vec<u8>>, GroupError> {
         // Reserve up front so the buffer holding secrets is not reallocated (and copied).
-        let members = self.state.tree().leaf_count() as usize;
-        let mut state = Secret::new(Vec::with_capacity(16384 + 1024 * members));
+        // Per leaf: its node and a parent (~0.4 KiB), ratchet state in the current and each
+        // past epoch (~0.2 KiB each).
+        let leaves = self.state.tree().leaf_count() as usize;
+        let per_leaf = 1024 + 256 * usize::from(self.config.past_epochs);
+        let mut state = Secret::new(Vec::with_capacity(16384 + per_leaf * leaves));
         let out = state.expose_secret_mut();
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&CURRENT_VERSION.to_be_bytes());

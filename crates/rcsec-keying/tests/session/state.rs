@@ -165,3 +165,20 @@ fn a_version_1_state_saved_again_before_any_commit_still_loads() {
         GroupError::CorruptState("origin")
     );
 }
+
+#[test]
+fn a_removed_members_state_reloads_closed() {
+    let mut g = team(3, GroupConfig::default());
+    let out = g[0]
+        .remove(&[rcsec_keying::mls::tree_math::LeafIndex(2)])
+        .unwrap();
+    let effect = g[2].process_commit(&out.commit).unwrap();
+    assert!(effect.removed_self);
+    let saved = g[2].to_bytes().unwrap();
+    let mut reloaded = Group::from_bytes(saved.expose_secret()).unwrap();
+    assert!(reloaded.is_removed());
+    assert_eq!(reloaded.epoch(), 1);
+    let wire = g[0].encrypt(b"after").unwrap();
+    assert_eq!(reloaded.decrypt(&wire).unwrap_err(), GroupError::Removed);
+    assert_eq!(reloaded.self_update().unwrap_err(), GroupError::Removed);
+}
