@@ -130,6 +130,7 @@ pub use rcsec_policy as policy;
 
 pub use alert::{Alert, AlertStatus, Artifact};
 pub use message::{ActionKind, MessageBody, MessageId, OutboundMessage};
+pub use orchestrator::RESOLVED_TEXT;
 pub use orchestrator::{
     AlertOutcome, AlertReport, Delivery, DeliveryStatus, Orchestrator, OrchestratorBuilder,
     OrchestratorConfig, OrchestratorError, ProviderEvent, ProviderEventKind, QuietHours, RateLimit,

@@ -18,13 +18,18 @@ use rcsec_store_sqlite::{
     SqliteAuditSink, SqliteBlobStore, SqliteOutbox, SqlitePinStore, SqliteStore, SqliteTokenStore,
 };
 
+use crate::audit::AuditTrail;
 use crate::auth::BearerToken;
 use crate::config::{Config, ConfigError, StoreConfig, read_file};
-use crate::counting::Counting;
 use crate::metrics::Metrics;
+use crate::providers;
 use crate::rbm::RbmInbound;
 use crate::secrets::{self, SecretsError};
+use rcsec_provider_kannel::DlrSigner;
 use rcsec_provider_rbm::webhook::{ClientToken, PostbackKey, PostbackSigner};
+
+/// How long one capability query may take before the resolver tries the next provider.
+const CAPABILITY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Why the daemon could not start. Never carries a secret or a phone number.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +64,8 @@ struct Stores {
     audit_key: Secret<[u8; 32]>,
     link_key: Secret<[u8; 32]>,
     postback_key: Secret<[u8; 32]>,
+    /// Tags Kannel delivery-report URLs (`kannel-dlr.key`).
+    dlr_key: Secret<[u8; 32]>,
 }
 
 fn open_stores(store: &StoreConfig, clock: &dyn Clock) -> Result<Stores, StartError> {
@@ -81,6 +88,7 @@ fn open_stores(store: &StoreConfig, clock: &dyn Clock) -> Result<Stores, StartEr
                 audit_key: random_key()?,
                 link_key: random_key()?,
                 postback_key: random_key()?,
+                dlr_key: random_key()?,
             })
         }
         StoreConfig::Sqlite { state_dir } => open_sqlite(state_dir, clock),
@@ -104,6 +112,7 @@ fn open_sqlite(dir: &Path, clock: &dyn Clock) -> Result<Stores, StartError> {
         audit_key: secrets::load_or_create_key(&dir.join("audit.key"))?,
         link_key: secrets::load_or_create_key(&dir.join("link-pseudonym.key"))?,
         postback_key: secrets::load_or_create_key(&dir.join("rbm-postback.key"))?,
+        dlr_key: secrets::load_or_create_key(&dir.join("kannel-dlr.key"))?,
     })
 }
 
@@ -116,6 +125,8 @@ pub struct AppOptions {
     pub clock: Option<Arc<dyn Clock>>,
     /// The outbox (default: the configured store's).
     pub outbox: Option<Arc<dyn Outbox>>,
+    /// The audit sink (default: the configured store's).
+    pub audit: Option<Arc<dyn AuditSink>>,
 }
 
 impl AppOptions {
@@ -130,6 +141,13 @@ impl AppOptions {
     #[must_use]
     pub fn outbox(mut self, outbox: Arc<dyn Outbox>) -> Self {
         self.outbox = Some(outbox);
+        self
+    }
+
+    /// Uses `audit` instead of the configured store's audit sink.
+    #[must_use]
+    pub fn audit(mut self, audit: Arc<dyn AuditSink>) -> Self {
+        self.audit = Some(audit);
         self
     }
 }
@@ -149,6 +167,10 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// The RBM webhook side, when `[webhooks.rbm]` is configured.
     pub rbm: Option<RbmInbound>,
+    /// Verifies Kannel delivery reports, when `[provider.kannel] dlr_base_url` is set.
+    pub kannel_dlr: Option<DlrSigner>,
+    /// Security events alertd records itself (forged webhooks), beside the pipeline's.
+    pub(crate) audit: AuditTrail,
     pub(crate) decoder: AlertmanagerDecoder,
     pub(crate) alertmanager_token: BearerToken,
     /// (team, responder); an empty team means every team.
@@ -184,16 +206,17 @@ impl App {
             None => Policy::default(),
         };
         let mut stores = open_stores(&config.store, clock.as_ref())?;
-        let postback_key = stores.postback_key.clone();
+        let postbacks =
+            PostbackSigner::new(PostbackKey::new(1, stores.postback_key.clone()), Vec::new());
         if let Some(outbox) = options.outbox {
             stores.outbox = outbox;
+        }
+        if let Some(audit) = options.audit {
+            stores.audit = audit;
         }
         let metrics = Arc::new(Metrics::new());
 
         let mut responders = Vec::new();
-        let mut resolver = Resolver::builder(Arc::clone(&clock))
-            .pins(Arc::clone(&stores.pins))
-            .metrics(metrics.clone());
         let mut loopback = None;
         if let Some(lb) = &config.provider.loopback {
             let roster = Roster::from_toml(&read_file("roster", &lb.roster)?).map_err(pipeline)?;
@@ -205,7 +228,6 @@ impl App {
                     .into_iter()
                     .map(|r| (String::new(), r)),
             );
-            resolver = resolver.provider(provider.clone(), Duration::from_secs(2));
             loopback = Some(provider);
         }
         for r in &config.responders {
@@ -224,6 +246,28 @@ impl App {
             .into());
         }
 
+        let built = providers::build(
+            config,
+            loopback,
+            &providers::Shared {
+                clock: &clock,
+                metrics: &metrics,
+                policy: &policy,
+                postbacks: &postbacks,
+                dlr_key: &stores.dlr_key,
+            },
+        )?;
+        let mut resolver = Resolver::builder(Arc::clone(&clock))
+            .pins(Arc::clone(&stores.pins))
+            .metrics(metrics.clone());
+        for provider in built.capability {
+            resolver = resolver.provider(provider, CAPABILITY_TIMEOUT);
+        }
+        let audit = AuditTrail::new(
+            Arc::clone(&stores.audit),
+            Pseudonymizer::new(AuditKey::from_bytes(1, &stores.audit_key)),
+            Arc::clone(&clock),
+        );
         let mut orch_config = OrchestratorConfig::new(config.server.public_url.clone());
         orch_config.link_ttl = Duration::from_secs(config.links.ttl_secs);
         orch_config.ack_timeout = Duration::from_secs(config.pipeline.ack_timeout_secs);
@@ -239,8 +283,11 @@ impl App {
             .outbox(Arc::clone(&stores.outbox))
             .link_pseudonym_key(stores.link_key)
             .config(orch_config);
-        if let Some(lb) = &loopback {
-            builder = builder.provider(Arc::new(Counting::new(lb.clone(), metrics.clone())));
+        for provider in built.messaging {
+            builder = builder.provider(provider);
+        }
+        if let Some(tickets) = providers::tickets(config)? {
+            builder = builder.tickets(tickets);
         }
         let orchestrator = Arc::new(builder.build().map_err(pipeline)?);
         let rbm = match &config.webhooks.rbm {
@@ -250,8 +297,7 @@ impl App {
                     field: "webhooks.rbm.client_token_file",
                     reason: "the client token is empty",
                 })?;
-                let signer = PostbackSigner::new(PostbackKey::new(1, postback_key), Vec::new());
-                Some(RbmInbound::new(token, signer, c.queue_capacity))
+                Some(RbmInbound::new(token, postbacks, c.queue_capacity))
             }
             None => None,
         };
@@ -259,9 +305,11 @@ impl App {
             .with_severity_label(config.alertmanager.severity_label.clone());
         Ok(Self {
             orchestrator,
-            loopback,
+            loopback: built.loopback,
             metrics,
             rbm,
+            kannel_dlr: built.dlr,
+            audit,
             outbox: stores.outbox,
             clock,
             decoder,
@@ -272,6 +320,23 @@ impl App {
             tick_interval: Duration::from_millis(config.pipeline.tick_interval_ms),
             shutdown_grace: config.shutdown_grace(),
         })
+    }
+
+    /// Counts and audits a webhook request refused as forged (`reason` is a fixed code).
+    pub(crate) async fn forged_webhook(
+        &self,
+        endpoint: &'static str,
+        reason: &'static str,
+        sender: Option<&Msisdn>,
+    ) {
+        self.metrics.inc(
+            "alertd_webhook_forgeries_total",
+            &[("endpoint", endpoint), ("reason", reason)],
+        );
+        if !self.audit.webhook_rejected(endpoint, reason, sender).await {
+            self.metrics
+                .inc("alertd_audit_skipped_total", &[("endpoint", endpoint)]);
+        }
     }
 
     /// The responders for `alert`: those without a team, and those whose team matches the

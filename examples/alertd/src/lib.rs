@@ -13,12 +13,14 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+mod audit;
 pub mod auth;
 pub mod config;
 pub mod counting;
 pub mod http;
 pub mod logging;
 pub mod metrics;
+pub mod providers;
 pub mod rbm;
 pub mod secrets;
 pub mod server;

@@ -75,6 +75,16 @@ const FAMILIES: &[Family] = &[
         kind: "counter",
     },
     Family {
+        name: "alertd_webhook_forgeries_total",
+        help: "Webhook requests refused as forged (bad signature or postback MAC), by endpoint and reason; each is also audited.",
+        kind: "counter",
+    },
+    Family {
+        name: "alertd_audit_skipped_total",
+        help: "Forged webhook requests not audited (over the per-minute cap for unauthenticated ones, or the sink failed).",
+        kind: "counter",
+    },
+    Family {
         name: "alertd_provider_events_total",
         help: "Provider webhook events processed, by kind and outcome.",
         kind: "counter",

@@ -8,7 +8,9 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rcsec::OrchestratorError;
-use rcsec_provider_rbm::webhook::{ClientToken, Deduplicator, Inbound, PostbackSigner, RbmEvent};
+use rcsec_provider_rbm::webhook::{
+    ClientToken, Deduplicator, Inbound, PostbackError, PostbackSigner, RbmEvent,
+};
 use tokio::sync::mpsc;
 
 use crate::app::App;
@@ -69,12 +71,20 @@ pub(crate) async fn process(app: &App, inbound: &RbmInbound, event: RbmEvent) {
             &[("kind", kind), ("outcome", outcome)],
         );
     };
+    let sender = event.sender.clone();
     let inbound_event = match event.into_inbound(&inbound.postbacks) {
         Ok(i) => i,
         Err(e) => {
-            // Forged, altered or forwarded postback: never acted on.
+            // Forged, altered or forwarded postback: never acted on. The event itself is
+            // signed by RBM, so its sender is authentic and is audited (as a pseudonym).
             tracing::warn!(error = %e, "rbm postback refused");
             count("suggestion", "refused");
+            let reason = match e {
+                PostbackError::BadTag => "postback_bad_tag",
+                PostbackError::UnknownKey => "postback_unknown_key",
+                _ => "postback_malformed",
+            };
+            app.forged_webhook("rbm", reason, Some(&sender)).await;
             return;
         }
     };

@@ -40,6 +40,55 @@ pub enum SecretsError {
     /// The OS random source failed.
     #[error("random source failed")]
     Random,
+    /// A credential file named by the config is empty, too large or not UTF-8.
+    #[error("secret file {path} is unusable: {reason}")]
+    SecretFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong (never the content).
+        reason: &'static str,
+    },
+}
+
+/// Largest credential file read (a service-account key is about 2.4 KiB).
+const MAX_SECRET_FILE: u64 = 64 * 1024;
+
+/// Reads a credential file named by the config (a password, a token, a service-account key),
+/// refusing one other users can read: a world-readable password file is a leak waiting to be
+/// noticed, and refusing to start is how it gets noticed. Surrounding whitespace is trimmed.
+///
+/// # Errors
+/// [`SecretsError::Io`], [`SecretsError::InsecurePermissions`], [`SecretsError::SecretFile`].
+pub fn read_secret_file(path: &Path) -> Result<Secret<String>, SecretsError> {
+    let io = |source| SecretsError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let unusable = |reason| SecretsError::SecretFile {
+        path: path.to_owned(),
+        reason,
+    };
+    let mut file = fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        return Err(SecretsError::InsecurePermissions(path.to_owned()));
+    }
+    if !meta.is_file() {
+        return Err(unusable("not a regular file"));
+    }
+    let mut buf = zeroize::Zeroizing::new(Vec::new());
+    Read::take(&mut file, MAX_SECRET_FILE + 1)
+        .read_to_end(&mut buf)
+        .map_err(io)?;
+    if buf.len() as u64 > MAX_SECRET_FILE {
+        return Err(unusable("larger than 64 KiB"));
+    }
+    let text = std::str::from_utf8(&buf).map_err(|_| unusable("not UTF-8"))?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(unusable("empty"));
+    }
+    Ok(Secret::new(text.to_owned()))
 }
 
 /// Creates `dir` (mode 0700) if missing and refuses one other users can enter.
@@ -172,6 +221,44 @@ mod tests {
             ensure_private_dir(&state),
             Err(SecretsError::InsecurePermissions(_))
         ));
+    }
+
+    #[test]
+    fn secret_files_are_trimmed_and_permission_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("password");
+        fs::write(&path, "  CANARY-pw-4711\n").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        let err = read_secret_file(&path).unwrap_err();
+        assert!(matches!(err, SecretsError::InsecurePermissions(_)));
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(
+            read_secret_file(&path).unwrap().expose_secret(),
+            "CANARY-pw-4711"
+        );
+        fs::write(&path, " \n").unwrap();
+        let err = read_secret_file(&path).unwrap_err();
+        assert!(matches!(
+            err,
+            SecretsError::SecretFile {
+                reason: "empty",
+                ..
+            }
+        ));
+        fs::write(&path, [0xff, 0xfe, b'C', b'A']).unwrap();
+        let err = read_secret_file(&path).unwrap_err();
+        assert!(matches!(
+            err,
+            SecretsError::SecretFile {
+                reason: "not UTF-8",
+                ..
+            }
+        ));
+        fs::write(&path, vec![b'a'; 65 * 1024]).unwrap();
+        let err = read_secret_file(&path).unwrap_err().to_string();
+        assert!(err.contains("64 KiB") && !err.contains("aaaa"), "{err}");
+        let missing = read_secret_file(&dir.path().join("nope")).unwrap_err();
+        assert!(matches!(missing, SecretsError::Io { .. }));
     }
 
     #[test]

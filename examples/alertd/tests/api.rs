@@ -6,6 +6,7 @@
     clippy::expect_used,
     unreachable_pub,
     missing_docs,
+    clippy::panic,
     reason = "tests fail loudly on unexpected errors"
 )]
 
@@ -18,6 +19,11 @@ mod alertmanager;
 mod links;
 #[path = "api/ops.rs"]
 mod ops;
+
+#[path = "api/fakes.rs"]
+mod fakes;
+#[path = "api/providers.rs"]
+mod providers;
 
 #[path = "api/load.rs"]
 mod load;

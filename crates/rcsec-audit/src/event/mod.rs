@@ -133,6 +133,10 @@ pub enum EventKind {
     Held,
     /// A link was revoked before use (alert resolved, operator action); `link` names it.
     LinkRevoked,
+    /// An inbound provider webhook was refused as forged or misdirected (a bad signature, a
+    /// postback whose MAC does not bind to its alert and recipient); `reason` says why and
+    /// `provider` names the webhook.
+    WebhookRejected,
 }
 
 impl EventKind {
@@ -156,6 +160,7 @@ impl EventKind {
             Self::Expired => "expired",
             Self::Held => "held",
             Self::LinkRevoked => "link_revoked",
+            Self::WebhookRejected => "webhook_rejected",
         }
     }
 }
@@ -236,7 +241,10 @@ impl AuditEvent {
         let kind = self.kind.name();
         let missing = |field| Err(EventError::MissingField { kind, field });
         match self.kind {
-            EventKind::LinkRejected | EventKind::Failed | EventKind::Held
+            EventKind::LinkRejected
+            | EventKind::Failed
+            | EventKind::Held
+            | EventKind::WebhookRejected
                 if self.reason.is_none() =>
             {
                 missing("reason")

@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `link_issued` | Web Resources Activity (6001) | Create (1) |
 //! | `link_redeemed` | Web Resource Access Activity (6004) | Access Grant (1) |
-//! | `link_rejected` | Web Resource Access Activity (6004) | Access Deny (2) |
+//! | `link_rejected`, `webhook_rejected` | Web Resource Access Activity (6004) | Access Deny (2) |
 //! | `link_revoked` | Web Resources Activity (6001) | Delete (4) |
 //! | `message_sent` | API Activity (6003) | Create (1) |
 //! | `failed` | API Activity (6003) | Create (1), `status_id` Failure (2) |
@@ -52,7 +52,7 @@ pub fn class_of(kind: &EventKind) -> OcsfClass {
     let ((class_uid, class_name), activity_id, activity_name) = match kind {
         EventKind::LinkIssued => (WEB_RESOURCES, 1, "Create"),
         EventKind::LinkRedeemed => (ACCESS, 1, "Access Grant"),
-        EventKind::LinkRejected => (ACCESS, 2, "Access Deny"),
+        EventKind::LinkRejected | EventKind::WebhookRejected => (ACCESS, 2, "Access Deny"),
         EventKind::LinkRevoked => (WEB_RESOURCES, 4, "Delete"),
         EventKind::MessageSent | EventKind::Failed => (API, 1, "Create"),
         EventKind::Read => (API, 2, "Read"),
@@ -79,7 +79,10 @@ pub fn class_of(kind: &EventKind) -> OcsfClass {
 fn severity(event: &AuditEvent) -> (u32, &'static str) {
     match &event.kind {
         EventKind::DowngradeDetected => (4, "High"),
-        EventKind::Override | EventKind::PolicyBlocked | EventKind::Failed => (3, "Medium"),
+        EventKind::Override
+        | EventKind::PolicyBlocked
+        | EventKind::Failed
+        | EventKind::WebhookRejected => (3, "Medium"),
         EventKind::Fallback(f) if f.action_taken != FallbackAction::SecureLinkCreated => {
             (3, "Medium")
         }

@@ -72,7 +72,8 @@ fn severity(event: &AuditEvent) -> u8 {
         EventKind::DowngradeDetected
         | EventKind::PolicyBlocked
         | EventKind::LinkRejected
-        | EventKind::Failed => 4,
+        | EventKind::Failed
+        | EventKind::WebhookRejected => 4,
         EventKind::Fallback(_)
         | EventKind::Override
         | EventKind::KeyRotated

@@ -139,6 +139,7 @@ fn parse_event_fields<'a>(c: &mut Cursor<'a>) -> Result<RawEvent<'a>, LineError>
         b"expired" => Some(EventKind::Expired),
         b"held" => Some(EventKind::Held),
         b"link_revoked" => Some(EventKind::LinkRevoked),
+        b"webhook_rejected" => Some(EventKind::WebhookRejected),
         _ => return Err(LineError::InvalidField { field: "kind" }),
     };
     let alert = match c.member(b"alert")? {
@@ -179,9 +180,12 @@ fn parse_event_fields<'a>(c: &mut Cursor<'a>) -> Result<RawEvent<'a>, LineError>
     let message_hash = c.keyed_hash(b"message_hash", b",\"message_key\":", "message_hash")?;
     // Required members per kind (as `AuditEvent::check_required`).
     let required_missing = match &kind {
-        RawKind::Plain(EventKind::LinkRejected | EventKind::Failed | EventKind::Held) => {
-            reason.is_none()
-        }
+        RawKind::Plain(
+            EventKind::LinkRejected
+            | EventKind::Failed
+            | EventKind::Held
+            | EventKind::WebhookRejected,
+        ) => reason.is_none(),
         RawKind::Plain(EventKind::LinkRevoked) => link.is_none(),
         RawKind::Plain(EventKind::Override) => actor.is_none() || reason.is_none(),
         _ => false,

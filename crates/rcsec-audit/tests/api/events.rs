@@ -37,6 +37,7 @@ fn every_kind() -> Vec<EventKind> {
         EventKind::Expired,
         EventKind::Held,
         EventKind::LinkRevoked,
+        EventKind::WebhookRejected,
     ]
 }
 
@@ -115,6 +116,7 @@ fn new_kinds_require_their_fields() {
         (EventKind::Failed, "reason"),
         (EventKind::Held, "reason"),
         (EventKind::LinkRevoked, "link"),
+        (EventKind::WebhookRejected, "reason"),
     ] {
         let name = kind.name();
         assert_eq!(

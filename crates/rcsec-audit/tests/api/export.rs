@@ -19,6 +19,7 @@ fn ocsf_classes_and_type_uids() {
         (EventKind::Failed, 6003, 1),
         (EventKind::Expired, 6003, 3),
         (EventKind::Held, 6003, 99),
+        (EventKind::WebhookRejected, 6004, 2),
     ];
     for (kind, class, activity) in cases {
         let c = class_of(&kind);

@@ -14,7 +14,10 @@ use crate::alert::{Alert, AlertStatus};
 use crate::message::{MessageBody, OutboundMessage};
 use crate::responder::Responder;
 
-const RESOLVED_TEXT: &str = "rcsec: this alert is resolved. Its secure links have been revoked.";
+/// The fixed notice sent when an alert resolves, on every route (SMS included). Public so an
+/// SMS adapter's template guard can allow exactly this text.
+pub const RESOLVED_TEXT: &str =
+    "rcsec: this alert is resolved. Its secure links have been revoked.";
 
 impl Orchestrator {
     /// Handles one notification about `alert` for `responders`.

@@ -41,6 +41,7 @@ use rcsec_policy::{Classification, Classifier, FallbackReason, Policy};
 pub use build::{BuildError, OrchestratorBuilder, OrchestratorConfig, RetryPolicy};
 pub use durable::{RecoveryReport, UnreadableRecord};
 pub use events::{ProviderEvent, ProviderEventKind};
+pub use intake::RESOLVED_TEXT;
 pub use quiet_hours::{QuietHours, UtcOffset, UtcOffsetError};
 pub use rate_limit::RateLimit;
 pub use report::{

@@ -11,6 +11,12 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+mod providers;
+mod tickets;
+
+pub use providers::{KannelProviderConfig, ProviderName, RbmProviderConfig};
+pub use tickets::{ServiceNowTicketConfig, TicketConfig, WebhookTicketConfig};
+
 /// Why a configuration could not be loaded. Never quotes a secret file's content.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -70,6 +76,9 @@ pub struct Config {
     /// Inbound provider webhooks.
     #[serde(default)]
     pub webhooks: WebhooksConfig,
+    /// Where acknowledgements and resolutions are written (`[ticket.*]`).
+    #[serde(default)]
+    pub ticket: TicketConfig,
 }
 
 /// `[webhooks]`.
@@ -185,6 +194,12 @@ pub struct ProviderConfig {
     /// The roster-driven loopback simulator (`[provider.loopback]`).
     #[serde(default)]
     pub loopback: Option<LoopbackConfig>,
+    /// RCS Business Messaging (`[provider.rbm]`).
+    #[serde(default)]
+    pub rbm: Option<RbmProviderConfig>,
+    /// SMS through Kannel (`[provider.kannel]`).
+    #[serde(default)]
+    pub kannel: Option<KannelProviderConfig>,
 }
 
 /// `[provider.loopback]`.
@@ -222,13 +237,29 @@ pub struct RoutingConfig {
     /// for alerts whose label matches; an alert without the label pages everyone.
     #[serde(default = "default_team_label")]
     pub team_label: String,
+    /// Failover order, e.g. `["rbm", "kannel", "loopback"]`; must list every configured
+    /// provider once. Default: rbm, kannel, loopback (those configured). A message is offered
+    /// only to providers carrying its route, in this order.
+    #[serde(default)]
+    pub providers: Option<Vec<ProviderName>>,
 }
 
 impl Default for RoutingConfig {
     fn default() -> Self {
         Self {
             team_label: default_team_label(),
+            providers: None,
         }
+    }
+}
+
+impl Config {
+    /// The providers in failover order (validated: each configured one exactly once).
+    pub fn provider_order(&self) -> Vec<ProviderName> {
+        self.routing
+            .providers
+            .clone()
+            .unwrap_or_else(|| self.provider.configured())
     }
 }
 
@@ -297,9 +328,8 @@ impl Config {
         if self.pipeline.ack_timeout_secs == 0 {
             return invalid("pipeline.ack_timeout_secs", "must be positive");
         }
-        if self.provider.loopback.is_none() {
-            return invalid("provider", "configure at least one provider");
-        }
+        self.provider.validate(self.routing.providers.as_deref())?;
+        self.ticket.validate()?;
         if let Some(rbm) = &self.webhooks.rbm
             && !(1..=1_000_000).contains(&rbm.queue_capacity)
         {

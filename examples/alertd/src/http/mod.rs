@@ -4,12 +4,14 @@
 //! |---|---|
 //! | `POST /v1/alertmanager` | [`alertmanager`]: Alertmanager webhook v4, bearer token |
 //! | `POST /v1/providers/rbm/events` | [`rbm`]: RCS Business Messaging webhook, signed |
+//! | `GET /v1/providers/kannel/dlr` | [`kannel`]: Kannel delivery reports, MAC in the URL |
 //! | `GET /l/{token}` | [`links`]: the secure-link page (consumes nothing) |
 //! | `POST /l/{token}` | [`links`]: consume once, return the ciphertext |
 //! | `GET /l/app.js`, `GET /l/app.css` | the page's own script and style (no third party) |
 //! | `GET /metrics`, `GET /healthz` | [`ops`] |
 
 pub mod alertmanager;
+pub mod kannel;
 pub mod links;
 pub mod ops;
 pub mod rbm;
@@ -28,6 +30,7 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/v1/alertmanager", post(alertmanager::receive))
         .route("/v1/providers/rbm/events", post(rbm::receive))
+        .route("/v1/providers/kannel/dlr", get(kannel::dlr))
         .route("/l/app.js", get(links::script))
         .route("/l/app.css", get(links::style))
         .route("/l/{token}", get(links::page).post(links::confirm))

@@ -70,14 +70,22 @@ pub async fn receive(State(app): State<Arc<App>>, request: Request) -> Response 
     let payload = match verify_signature(&inbound.token, signature.as_deref(), &body) {
         Ok(p) => p,
         Err(e) => {
-            let (status, reason) = match e {
-                WebhookError::MissingSignature
-                | WebhookError::BadSignature
-                | WebhookError::MalformedSignature => (StatusCode::UNAUTHORIZED, "unauthorized"),
-                WebhookError::BodyTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-                _ => (StatusCode::BAD_REQUEST, "malformed"),
+            let (status, reason, forgery) = match e {
+                WebhookError::MissingSignature => (
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "missing_signature",
+                ),
+                WebhookError::BadSignature | WebhookError::MalformedSignature => {
+                    (StatusCode::UNAUTHORIZED, "unauthorized", "bad_signature")
+                }
+                WebhookError::BodyTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", ""),
+                _ => (StatusCode::BAD_REQUEST, "malformed", ""),
             };
             reject(reason);
+            if !forgery.is_empty() {
+                app.forged_webhook(ENDPOINT, forgery, None).await;
+            }
             return json_error(status, reason, &e.to_string());
         }
     };
