@@ -6,6 +6,7 @@
 //! inclusion and consistency proofs and the root that checkpoints sign.
 
 use ed25519_dalek::VerifyingKey;
+#[cfg(test)]
 use sha2::{Digest as _, Sha256};
 
 use crate::checkpoint::Checkpoint;
@@ -26,12 +27,12 @@ pub struct Head {
 /// `SHA-256(prev || parts...)`: the chain hash of an event whose canonical encoding is the
 /// concatenation of `parts`.
 pub fn chain_hash(prev: &Hash, parts: &[&[u8]]) -> Hash {
-    let mut h = Sha256::new();
+    let mut h = crate::sha256::Sha256::new();
     h.update(prev.as_bytes());
     for part in parts {
         h.update(part);
     }
-    Hash::new(h.finalize().into())
+    Hash::new(h.finish())
 }
 
 /// Running chain hash and compact Merkle tree.

@@ -58,6 +58,7 @@ pub mod fuzzing;
 pub mod line;
 pub mod merkle;
 mod pseudonym;
+mod sha256;
 pub mod sink;
 pub mod vectors;
 mod verify;

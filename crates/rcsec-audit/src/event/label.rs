@@ -70,37 +70,75 @@ impl Label {
     }
 }
 
+/// A byte set as a table: one look-up per byte.
+pub(crate) type ByteSet = [bool; 256];
+
+/// The bytes a label of `rule` may hold (the parser checks them while it looks for the
+/// closing quote).
+pub(crate) fn label_bytes(rule: LabelRule) -> &'static ByteSet {
+    match rule {
+        LabelRule::Code => &CODE_BYTES,
+        LabelRule::Name | LabelRule::Id => &NAME_BYTES,
+    }
+}
+
 pub(crate) fn valid_label(raw: &[u8], rule: LabelRule) -> bool {
     let max = if rule == LabelRule::Code {
         MAX_CODE_LEN
     } else {
         MAX_LABEL_LEN
     };
+    let allowed = label_bytes(rule);
     if raw.is_empty() || raw.len() > max {
         return false;
     }
-    let mut run = 0;
-    for &b in raw {
-        let allowed = match rule {
-            LabelRule::Code => {
-                b.is_ascii_lowercase()
-                    || b.is_ascii_digit()
-                    || matches!(b, b'.' | b'_' | b':' | b'-')
-            }
-            LabelRule::Name | LabelRule::Id => {
-                b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'/' | b'@' | b'-')
-            }
-        };
-        if !allowed {
-            return false;
-        }
-        run = if b.is_ascii_digit() { run + 1 } else { 0 };
-        if rule != LabelRule::Id && run > MAX_DIGIT_RUN {
-            return false;
-        }
+    // One table look-up per byte: the verifier checks every label of every event.
+    if !raw.iter().all(|&b| allowed[usize::from(b)]) {
+        return false;
     }
-    true
+    rule == LabelRule::Id || longest_digit_run(raw) <= MAX_DIGIT_RUN
 }
+
+fn longest_digit_run(raw: &[u8]) -> usize {
+    let (mut run, mut longest) = (0, 0);
+    for &b in raw {
+        run = if b.is_ascii_digit() { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    longest
+}
+
+/// The bytes of [`LabelRule::Code`]: lower-case letters, digits, `.`, `_`, `:`, `-`.
+const fn code_byte(b: u8) -> bool {
+    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b':' | b'-')
+}
+
+/// The bytes of [`LabelRule::Name`] and [`LabelRule::Id`]: letters, digits, `. _ : / @ -`.
+const fn name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'/' | b'@' | b'-')
+}
+
+#[allow(clippy::cast_possible_truncation, reason = "the index is below 256")]
+const CODE_BYTES: ByteSet = {
+    let mut set = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        set[i] = code_byte(i as u8);
+        i += 1;
+    }
+    set
+};
+
+#[allow(clippy::cast_possible_truncation, reason = "the index is below 256")]
+const NAME_BYTES: ByteSet = {
+    let mut set = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        set[i] = name_byte(i as u8);
+        i += 1;
+    }
+    set
+};
 
 impl fmt::Debug for Label {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -117,6 +155,61 @@ impl fmt::Display for Label {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The label rules as first written, one byte at a time: the table-driven check must
+    /// agree with it on every byte and on strings around the length and digit-run limits.
+    fn valid_label_spec(raw: &[u8], rule: LabelRule) -> bool {
+        let max = if rule == LabelRule::Code { 64 } else { 128 };
+        if raw.is_empty() || raw.len() > max {
+            return false;
+        }
+        let mut run = 0;
+        for &b in raw {
+            let allowed = match rule {
+                LabelRule::Code => {
+                    b.is_ascii_lowercase()
+                        || b.is_ascii_digit()
+                        || matches!(b, b'.' | b'_' | b':' | b'-')
+                }
+                LabelRule::Name | LabelRule::Id => {
+                    b.is_ascii_alphanumeric()
+                        || matches!(b, b'.' | b'_' | b':' | b'/' | b'@' | b'-')
+                }
+            };
+            if !allowed {
+                return false;
+            }
+            run = if b.is_ascii_digit() { run + 1 } else { 0 };
+            if rule != LabelRule::Id && run > 6 {
+                return false;
+            }
+        }
+        true
+    }
+
+    #[test]
+    fn table_driven_labels_agree_with_the_rules() {
+        let mut samples: Vec<Vec<u8>> = (0..=u8::MAX).map(|b| vec![b]).collect();
+        for b in 0..=u8::MAX {
+            samples.push(vec![b'a', b, b'9']);
+        }
+        for len in [6, 7, 63, 64, 65, 127, 128, 129] {
+            samples.push(vec![b'7'; len]);
+            samples.push(vec![b'x'; len]);
+            samples.push(b"ab".iter().copied().cycle().take(len).collect());
+        }
+        samples.push(b"a123456b1234567".to_vec());
+        samples.push(b"A123456:1234567".to_vec());
+        for sample in &samples {
+            for rule in [LabelRule::Code, LabelRule::Name, LabelRule::Id] {
+                assert_eq!(
+                    valid_label(sample, rule),
+                    valid_label_spec(sample, rule),
+                    "{sample:?} {rule:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn labels_refuse_numbers_and_unsafe_characters() {

@@ -5,7 +5,7 @@ mod label;
 
 pub use builder::EventBuilder;
 pub use label::Label;
-pub(crate) use label::{LabelRule, valid_label};
+pub(crate) use label::{ByteSet, LabelRule, label_bytes, valid_label};
 
 use rcsec_core::{AlertId, Timestamp};
 

@@ -6,7 +6,8 @@ use rcsec_core::{AlertId, Timestamp};
 use super::{CHAIN_SUFFIX_LEN, CHECKPOINT_PREFIX, EVENT_PREFIX, LineError, LogLine};
 use crate::checkpoint::Checkpoint;
 use crate::event::{
-    AuditEvent, EventKind, Fallback, FallbackAction, Label, LabelRule, UserAction, valid_label,
+    AuditEvent, ByteSet, EventKind, Fallback, FallbackAction, Label, LabelRule, UserAction,
+    label_bytes, valid_label,
 };
 use crate::merkle::Hash;
 use crate::pseudonym::{MessageHash, Pseudonym};
@@ -19,7 +20,28 @@ fn decode_event_body(body: &[u8]) -> Result<AuditEvent, LineError> {
 
 /// Validates the body of an event line without allocating.
 pub(crate) fn check_event_body(body: &[u8]) -> Result<RawEvent<'_>, LineError> {
-    let mut c = Cursor { buf: body, pos: 0 };
+    check_event_body_with(body, true)
+}
+
+/// The decoded body with the single-pass value checks ([`Cursor::fast`]) and without them: the
+/// two must be equal, errors included (checked by the `audit_line_decode` fuzz target and the
+/// tests).
+pub(crate) fn decode_event_body_both_ways(
+    body: &[u8],
+) -> (Result<AuditEvent, LineError>, Result<AuditEvent, LineError>) {
+    (
+        check_event_body(body).and_then(RawEvent::into_event),
+        check_event_body_with(body, false).and_then(RawEvent::into_event),
+    )
+}
+
+/// `fast`: see [`Cursor::fast`].
+fn check_event_body_with(body: &[u8], fast: bool) -> Result<RawEvent<'_>, LineError> {
+    let mut c = Cursor {
+        buf: body,
+        pos: 0,
+        fast,
+    };
     let raw = parse_event_fields(&mut c)?;
     if c.pos != body.len() {
         return Err(LineError::Syntax { offset: c.pos });
@@ -142,11 +164,7 @@ fn parse_event_fields<'a>(c: &mut Cursor<'a>) -> Result<RawEvent<'a>, LineError>
         b"webhook_rejected" => Some(EventKind::WebhookRejected),
         _ => return Err(LineError::InvalidField { field: "kind" }),
     };
-    let alert = match c.member(b"alert")? {
-        Some(raw) if valid_alert_id(raw) => Some(raw),
-        Some(_) => return Err(LineError::InvalidField { field: "alert" }),
-        None => None,
-    };
+    let alert = c.checked_member(b"alert", &ALERT_BYTES, valid_alert_id, "alert")?;
     let recipient = c.keyed_hash(b"recipient", b",\"recipient_key\":", "recipient")?;
     let actor = c.label("actor", LabelRule::Name)?;
     let route = c.label("route", LabelRule::Code)?;
@@ -271,7 +289,11 @@ impl RawEvent<'_> {
 }
 
 fn parse_checkpoint(line: &[u8]) -> Result<Checkpoint, LineError> {
-    let mut c = Cursor { buf: line, pos: 0 };
+    let mut c = Cursor {
+        buf: line,
+        pos: 0,
+        fast: false,
+    };
     c.expect(CHECKPOINT_PREFIX)?;
     let log = c.string()?;
     let log_id = std::str::from_utf8(log)
@@ -359,9 +381,41 @@ fn parse_hex32(raw: &[u8]) -> Option<Hash> {
     (invalid & 0x10 == 0).then_some(Hash::new(out))
 }
 
+/// The bytes of [`AlertId`]s (see [`valid_alert_id`]).
+#[allow(clippy::cast_possible_truncation, reason = "the index is below 256")]
+const ALERT_BYTES: ByteSet = {
+    let mut set = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        set[i] = b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-');
+        i += 1;
+    }
+    set
+};
+
+/// The length of a hash in hex.
+const HEX64: usize = 64;
+
+/// Lowercase hex digits.
+const HEX_BYTES: ByteSet = {
+    let mut set = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        set[i] = HEX_VALUES[i] < 0x10;
+        i += 1;
+    }
+    set
+};
+
 struct Cursor<'a> {
     buf: &'a [u8],
     pos: usize,
+    /// Whether members whose values have a byte set of their own (labels, alert ids, hex) are
+    /// read in one pass that finds the closing quote and checks the bytes together
+    /// ([`Cursor::peek_value`]). A value that fails it is read again the careful way, which
+    /// names the error, so the decision never depends on this.
+    fast: bool,
 }
 
 impl<'a> Cursor<'a> {
@@ -431,18 +485,62 @@ impl<'a> Cursor<'a> {
         Ok(raw)
     }
 
-    /// `,"name":"value"` if the next member is `name`.
-    fn member(&mut self, name: &[u8]) -> Result<Option<&'a [u8]>, LineError> {
+    /// `,"name":` if the next member is `name` (consumed).
+    fn member_name(&mut self, name: &[u8]) -> bool {
         let rest = &self.buf[self.pos..];
         let matches = rest.len() > name.len() + 4
             && rest.starts_with(b",\"")
             && rest[2..].starts_with(name)
             && rest[2 + name.len()..].starts_with(b"\":");
-        if !matches {
+        if matches {
+            self.pos += name.len() + 4;
+        }
+        matches
+    }
+
+    /// `,"name":"value"` if the next member is `name`, where the value must pass `valid`,
+    /// all of whose accepted values consist of bytes in `set` (a set without `"`, `\` or
+    /// control bytes); a value that does not is an [`LineError::InvalidField`].
+    fn checked_member(
+        &mut self,
+        name: &[u8],
+        set: &ByteSet,
+        valid: impl Fn(&[u8]) -> bool,
+        field: &'static str,
+    ) -> Result<Option<&'a [u8]>, LineError> {
+        if !self.member_name(name) {
             return Ok(None);
         }
-        self.pos += name.len() + 4;
-        self.string().map(Some)
+        if self.fast
+            && let Some(raw) = self.peek_value(set, &valid)
+        {
+            self.pos += raw.len() + 2;
+            return Ok(Some(raw));
+        }
+        let raw = self.string()?;
+        if !valid(raw) {
+            return Err(LineError::InvalidField { field });
+        }
+        Ok(Some(raw))
+    }
+
+    /// The quoted value at the cursor when every byte before its closing quote is in `set`
+    /// and it passes `valid`, found and checked in one pass (the cursor does not move). `set`
+    /// holds no `"`, so the quote found is the one [`Cursor::string`] would find, and no byte
+    /// it refuses.
+    ///
+    /// A 64-byte value (a hash in hex) is checked where its quote must be, by `valid` alone
+    /// (branch-free for hex): a byte-by-byte search costs more than the whole check.
+    fn peek_value(&self, set: &ByteSet, valid: impl Fn(&[u8]) -> bool) -> Option<&'a [u8]> {
+        let value = self.buf[self.pos..].strip_prefix(b"\"")?;
+        if value.get(HEX64) == Some(&b'"') {
+            // `valid` accepts only bytes of `set`, so it checks them too.
+            let raw = &value[..HEX64];
+            return valid(raw).then_some(raw);
+        }
+        let len = value.iter().position(|&b| !set[usize::from(b)])?;
+        let raw = &value[..len];
+        (value[len] == b'"' && valid(raw)).then_some(raw)
     }
 
     fn label(
@@ -450,13 +548,12 @@ impl<'a> Cursor<'a> {
         field: &'static str,
         rule: LabelRule,
     ) -> Result<Option<&'a [u8]>, LineError> {
-        let Some(raw) = self.member(field.as_bytes())? else {
-            return Ok(None);
-        };
-        if !valid_label(raw, rule) {
-            return Err(LineError::InvalidField { field });
-        }
-        Ok(Some(raw))
+        self.checked_member(
+            field.as_bytes(),
+            label_bytes(rule),
+            |raw| valid_label(raw, rule),
+            field,
+        )
     }
 
     /// `,"name":"HEX64",KEY_MEMBER:V` if the next member is `name`.
@@ -466,12 +563,9 @@ impl<'a> Cursor<'a> {
         key_member: &[u8],
         field: &'static str,
     ) -> Result<Option<(&'a [u8], u32)>, LineError> {
-        let Some(raw) = self.member(name)? else {
+        let Some(raw) = self.checked_member(name, &HEX_BYTES, is_hex64, field)? else {
             return Ok(None);
         };
-        if !is_hex64(raw) {
-            return Err(LineError::InvalidField { field });
-        }
         self.expect(key_member)?;
         let version = self.version(field)?;
         Ok(Some((raw, version)))
@@ -512,6 +606,31 @@ mod tests {
     }
 
     #[test]
+    fn value_byte_sets_hold_nothing_a_string_refuses() {
+        let sets = [
+            &ALERT_BYTES,
+            &HEX_BYTES,
+            label_bytes(LabelRule::Code),
+            label_bytes(LabelRule::Name),
+            label_bytes(LabelRule::Id),
+        ];
+        for set in sets {
+            for b in 0..=u8::MAX {
+                if set[usize::from(b)] {
+                    assert!((0x20..0x7f).contains(&b) && b != b'"' && b != b'\\', "{b}");
+                }
+            }
+        }
+        for b in 0..=u8::MAX {
+            assert_eq!(
+                HEX_BYTES[usize::from(b)],
+                b.is_ascii_digit() || (b'a'..=b'f').contains(&b)
+            );
+            assert_eq!(ALERT_BYTES[usize::from(b)], valid_alert_id(&[b]));
+        }
+    }
+
+    #[test]
     fn hex_parsing_is_lowercase_only_and_exact() {
         let bytes: Vec<u8> = (0u8..32).map(|i| i.wrapping_mul(37)).collect();
         let text = hex::encode(&bytes);
@@ -525,6 +644,38 @@ mod tests {
             let mut t = text.clone().into_bytes();
             t[17] = bad;
             assert!(parse_hex32(&t).is_none(), "{bad}");
+        }
+    }
+
+    /// Every byte of a few canonical lines replaced by bytes the string check refuses (and by
+    /// some it accepts): the parse with one-pass value checks decides as the careful one.
+    #[test]
+    fn one_pass_value_checks_never_change_a_decision() {
+        let chain = "ab".repeat(32);
+        let hash = "0f".repeat(32);
+        let lines = [
+            format!(
+                "{{\"type\":\"event\",\"seq\":7,\"time\":1700000000000,\"kind\":\"message_sent\",\"alert\":\"5d41402abc4b2a76\",\"recipient\":\"{hash}\",\"recipient_key\":1,\"route\":\"rcs_e2ee\",\"provider\":\"rbm\",\"outcome\":\"sent\",\"message_hash\":\"{hash}\",\"message_key\":1,\"chain\":\"{chain}\"}}"
+            ),
+            format!(
+                "{{\"type\":\"event\",\"seq\":0,\"time\":1,\"kind\":\"override\",\"actor\":\"oncall@example.org\",\"reason\":\"manual\",\"chain\":\"{chain}\"}}"
+            ),
+            format!(
+                "{{\"type\":\"event\",\"seq\":3,\"time\":9,\"kind\":\"fallback\",\"e2ee\":\"absent\",\"fallback_reason\":\"no_e2ee\",\"action_taken\":\"sms_link\",\"chain\":\"{chain}\"}}"
+            ),
+        ];
+        for line in &lines {
+            let (body, _) = split_event_line(line.as_bytes()).unwrap();
+            let (fast, careful) = decode_event_body_both_ways(body);
+            assert_eq!(fast, careful);
+            for at in 0..body.len() {
+                for replacement in [b'\\', 0x01, 0x7f, 0x80, 0xff, b'"', b' ', b'A', b'9'] {
+                    let mut mutated = body.to_vec();
+                    mutated[at] = replacement;
+                    let (fast, careful) = decode_event_body_both_ways(&mutated);
+                    assert_eq!(fast, careful, "byte {at} -> {replacement}");
+                }
+            }
         }
     }
 

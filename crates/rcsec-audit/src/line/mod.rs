@@ -31,7 +31,7 @@
 mod decode;
 mod encode;
 
-pub(crate) use decode::{check_event_body, split_event_line};
+pub(crate) use decode::{check_event_body, decode_event_body_both_ways, split_event_line};
 pub use decode::{decode_event, decode_line};
 pub use encode::encode_event;
 pub(crate) use encode::{append_chain_member, encode_checkpoint};

@@ -1,29 +1,21 @@
 //! Tree hashing (RFC 9162 §2.1.1) and the compact, append-only tree.
 
-use sha2::{Digest, Sha256};
-
 use super::Hash;
+use crate::sha256::digest;
 
 /// `SHA-256(0x00 || data)`: the hash of one leaf.
 pub fn leaf_hash(data: &[u8]) -> Hash {
-    let mut h = Sha256::new();
-    h.update([0x00]);
-    h.update(data);
-    Hash(h.finalize().into())
+    Hash(digest(&[&[0x00], data]))
 }
 
 /// `SHA-256(0x01 || left || right)`: the hash of an interior node.
 pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
-    let mut buf = [0u8; 65];
-    buf[0] = 0x01;
-    buf[1..33].copy_from_slice(&left.0);
-    buf[33..].copy_from_slice(&right.0);
-    Hash(Sha256::digest(buf).into())
+    Hash(digest(&[&[0x01], &left.0, &right.0]))
 }
 
 /// `SHA-256("")`: the root of the empty tree.
 pub fn empty_root() -> Hash {
-    Hash(Sha256::digest([]).into())
+    Hash(digest(&[]))
 }
 
 /// The largest power of two strictly smaller than `n` (`n >= 2`).
