@@ -16,10 +16,11 @@
 #![forbid(unsafe_code)]
 
 mod dlr;
-pub mod gsm7;
-mod guard;
 mod provider;
 
 pub use dlr::{DeliveryReport, DlrError, DlrSigner, DlrStatus};
-pub use guard::{SmsGuard, SmsTextError};
 pub use provider::{KannelConfig, KannelProvider};
+/// The GSM-7 alphabet check, shared with every SMS-carrying provider (it lives in `rcsec`).
+pub use rcsec::sms::gsm7;
+/// The SMS text guard (it lives in `rcsec`, so every SMS-carrying provider applies the same rule).
+pub use rcsec::sms::{SmsGuard, SmsTextError};

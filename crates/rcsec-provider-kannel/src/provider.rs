@@ -12,7 +12,7 @@ use rcsec_http::{HttpClient, HttpRequest, Method, StatusCode};
 use url::Url;
 
 use crate::dlr::{DlrSigner, DlrStatus};
-use crate::guard::{SmsGuard, SmsTextError};
+use rcsec::sms::{SmsGuard, SmsTextError};
 
 /// How many accepted message ids are remembered for idempotent retries.
 const REMEMBERED: usize = 10_000;

@@ -5,6 +5,7 @@
 
 mod api {
     mod common;
+    mod conformance;
     mod fake_sendsms;
     mod real_kannel;
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rcsec::message::{MessageBody, OutboundMessage};
+use rcsec::sms::SmsGuard;
 use rcsec::{DeliveryId, HpkeDeviceEnvelope, MessageId, MessagingProvider, Responder, SendError};
 use rcsec_capability::{
     Capability, CapabilityError, CapabilityProvider, Carrier, E2ee, Reach, Route, Source,
@@ -27,6 +28,8 @@ pub enum LoopbackFailure {
     RateLimited(Duration),
     /// [`SendError::Rejected`].
     Rejected,
+    /// [`SendError::NotReachable`], as a provider answers for a number it cannot reach.
+    NotReachable,
 }
 
 /// One message the loopback accepted.
@@ -62,6 +65,7 @@ struct Inner {
 pub struct LoopbackProvider {
     name: String,
     routes: Vec<Route>,
+    sms_guard: Option<SmsGuard>,
     clock: Arc<dyn Clock>,
     inner: Mutex<Inner>,
 }
@@ -95,6 +99,7 @@ impl LoopbackProvider {
                 Route::RcsPlain,
                 Route::SmsLink,
             ],
+            sms_guard: None,
             clock,
             inner: Mutex::new(Inner {
                 phones,
@@ -108,6 +113,14 @@ impl LoopbackProvider {
     pub fn with_name_and_routes(mut self, name: &str, routes: &[Route]) -> Self {
         name.clone_into(&mut self.name);
         self.routes = routes.to_vec();
+        self
+    }
+
+    /// Refuses SMS texts `guard` does not allow (the policy's template with a one-time link),
+    /// as a real SMS adapter does; without one any SMS-shaped body is carried.
+    #[must_use]
+    pub fn with_sms_guard(mut self, guard: SmsGuard) -> Self {
+        self.sms_guard = Some(guard);
         self
     }
 
@@ -253,6 +266,16 @@ impl MessagingProvider for LoopbackProvider {
         let now = self.clock.now();
         let mut inner = self.lock();
         inner.attempts += 1;
+        // The provider contract: only carried routes, only bodies shaped for their route, only
+        // guarded SMS text; refused before anything is "delivered".
+        let sms_refused = match (&self.sms_guard, &message.body) {
+            (Some(guard), MessageBody::Sms { text }) => guard.check(text.expose()).is_err(),
+            _ => false,
+        };
+        if !self.routes.contains(&message.route) || !message.body.fits(message.route) || sms_refused
+        {
+            return Err(SendError::Rejected);
+        }
         let scripted = if inner.script.is_empty() {
             None
         } else {
@@ -264,6 +287,7 @@ impl MessagingProvider for LoopbackProvider {
                 return Err(SendError::RateLimited { retry_after });
             }
             Some(LoopbackFailure::Rejected) => return Err(SendError::Rejected),
+            Some(LoopbackFailure::NotReachable) => return Err(SendError::NotReachable),
             Some(LoopbackFailure::TransientAfterAccept) | None => {}
         }
         if let Some(existing) = inner.by_id.get(&message.id) {

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,11 +25,20 @@ const CANARY: &str = "CANARY db-7 root password: hunter2-7f3a";
 const NUMBER: &str = "+447700900123";
 const BEARER: &str = "gw-CANARY-bearer";
 
+/// A push gateway that de-duplicates on `Idempotency-Key`, as the adapter's contract expects.
 #[derive(Default)]
 struct Gateway {
+    /// Every request body, in order.
     bodies: Vec<Vec<u8>>,
     headers: Vec<HeaderMap>,
+    /// The answer for the next request instead of accepting it.
     status: Option<StatusCode>,
+    /// Accept the next message, then answer 503 as if the response were lost.
+    lose_next_answer: bool,
+    /// Idempotency key -> the gateway's id for it.
+    by_key: HashMap<String, String>,
+    /// `message_id` of each message actually forwarded to a device.
+    forwarded: Vec<String>,
 }
 
 async fn fake_gateway() -> (url::Url, Arc<Mutex<Gateway>>) {
@@ -41,15 +51,40 @@ async fn fake_gateway() -> (url::Url, Arc<Mutex<Gateway>>) {
             async move {
                 let mut g = s.lock().unwrap();
                 g.bodies.push(body.to_vec());
-                g.headers.push(headers);
-                match g.status.take() {
-                    Some(status) => (status, [("retry-after", "9")], String::new()),
-                    None => (
-                        StatusCode::ACCEPTED,
-                        [("retry-after", "0")],
-                        format!("{{\"id\":\"gw-{}\"}}", g.bodies.len()),
-                    ),
+                g.headers.push(headers.clone());
+                if let Some(status) = g.status.take() {
+                    return (status, [("retry-after", "9")], String::new());
                 }
+                let key = headers
+                    .get("idempotency-key")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                let known = key.as_ref().and_then(|k| g.by_key.get(k).cloned());
+                let id = match known {
+                    Some(id) => id,
+                    None => {
+                        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                        g.forwarded
+                            .push(json["message_id"].as_str().unwrap_or_default().to_owned());
+                        let id = format!("gw-{}", g.forwarded.len());
+                        if let Some(key) = key {
+                            g.by_key.insert(key, id.clone());
+                        }
+                        id
+                    }
+                };
+                if std::mem::take(&mut g.lose_next_answer) {
+                    return (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        [("retry-after", "0")],
+                        String::new(),
+                    );
+                }
+                (
+                    StatusCode::ACCEPTED,
+                    [("retry-after", "0")],
+                    format!("{{\"id\":\"{id}\"}}"),
+                )
             }
         }),
     );
@@ -215,4 +250,70 @@ async fn refuses_unprotected_bodies_and_maps_gateway_errors() {
             assert!(!text.contains(needle), "{text}");
         }
     }
+}
+
+/// The provider conformance suite against the fake gateway.
+mod conformance {
+    use std::sync::{Arc, Mutex};
+
+    use axum::http::StatusCode;
+    use rcsec::conformance::provider::{Fault, ProviderHarness};
+    use rcsec::{MessageId, MessagingProvider};
+    use rcsec_core::Msisdn;
+    use rcsec_provider_push::PushProvider;
+
+    use super::{BEARER, Gateway, NUMBER, fake_gateway, provider};
+
+    struct Push {
+        provider: Arc<PushProvider>,
+        gateway: Arc<Mutex<Gateway>>,
+    }
+
+    impl Push {
+        async fn start() -> Self {
+            let (url, gateway) = fake_gateway().await;
+            Self {
+                provider: Arc::new(provider(url)),
+                gateway,
+            }
+        }
+    }
+
+    #[rcsec::async_trait]
+    impl ProviderHarness for Push {
+        fn provider(&self) -> Arc<dyn MessagingProvider> {
+            self.provider.clone()
+        }
+
+        fn recipient(&self) -> Msisdn {
+            Msisdn::parse(NUMBER).unwrap()
+        }
+
+        async fn deliveries(&self, id: &MessageId) -> usize {
+            let g = self.gateway.lock().unwrap();
+            g.forwarded.iter().filter(|f| *f == id.as_str()).count()
+        }
+
+        async fn inject(&self, fault: Fault) -> bool {
+            let mut g = self.gateway.lock().unwrap();
+            g.status = Some(match fault {
+                Fault::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                Fault::Throttled => StatusCode::TOO_MANY_REQUESTS,
+                Fault::UnknownRecipient => StatusCode::GONE,
+                Fault::Refused => StatusCode::BAD_REQUEST,
+                Fault::AnswerLost => {
+                    g.lose_next_answer = true;
+                    return true;
+                }
+                _ => return false,
+            });
+            true
+        }
+
+        fn secrets(&self) -> Vec<String> {
+            vec![BEARER.to_owned()]
+        }
+    }
+
+    rcsec::messaging_provider_tests!(Push::start);
 }

@@ -4,6 +4,8 @@
 
 mod api {
     #[cfg(feature = "client")]
+    mod conformance;
+    #[cfg(feature = "client")]
     mod pipeline;
     #[cfg(feature = "client")]
     mod provider;

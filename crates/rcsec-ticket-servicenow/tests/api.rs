@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
 mod api {
+    mod conformance;
     mod servicenow;
     mod webhook;
 }

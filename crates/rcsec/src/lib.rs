@@ -17,6 +17,8 @@
 //!   and quiet hours.
 //! - [`provider`]: the [`MessagingProvider`] seam and [`RecordingProvider`] for tests.
 //! - [`ticket`]: the [`TicketSink`] seam and [`MemoryTicketSink`].
+//! - [`sms`]: the [`SmsGuard`](sms::SmsGuard) every SMS-carrying provider applies (the
+//!   policy's template with a one-time link, one GSM-7 segment).
 //! - [`protect`]: the [`PushProtector`] seam for the encrypted-push route; today an HPKE
 //!   envelope to the recipient's enrolled device ([`HpkeDeviceEnvelope`]), to be replaced by
 //!   the MLS group session.
@@ -83,8 +85,9 @@
 //! ```
 //!
 //! # Crate features
-//! - `test-utils`: the conformance suites for adapters — `outbox_tests!` here and, through the
-//!   re-exported modules, `rcsec::link::token_store_tests!`, `rcsec::link::blob_store_tests!`,
+//! - `test-utils`: the conformance suites for adapters — `outbox_tests!`,
+//!   `messaging_provider_tests!` and `ticket_sink_tests!` ([`conformance`]) here and, through
+//!   the re-exported modules, `rcsec::link::token_store_tests!`, `rcsec::link::blob_store_tests!`,
 //!   `rcsec::audit::audit_sink_tests!` and `rcsec::capability::pin_store_tests!`. Enable it in
 //!   `[dev-dependencies]`.
 //!
@@ -105,6 +108,8 @@
 #![forbid(unsafe_code)]
 
 pub mod alert;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod conformance;
 pub mod facts;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -115,6 +120,7 @@ pub mod outbox;
 pub mod protect;
 pub mod provider;
 pub mod responder;
+pub mod sms;
 pub mod state;
 pub mod ticket;
 

@@ -122,6 +122,39 @@ pub enum MessageBody {
     },
 }
 
+/// Fewest bytes an AEAD ciphertext can have: a 16-byte tag and one byte of payload.
+const MIN_CIPHERTEXT_BYTES: usize = 17;
+
+impl MessageBody {
+    /// Whether this body may travel on `route`: [`Text`](Self::Text) on the RCS routes,
+    /// [`Sms`](Self::Sms) on `sms_link`, [`Encrypted`](Self::Encrypted) on `encrypted_push`,
+    /// nothing on `blocked`.
+    ///
+    /// Providers check this before anything leaves (the conformance suite holds them to it):
+    /// the policy shapes bodies for their route, so a mismatch is a wiring bug, and the one
+    /// place it can still be stopped is the adapter. As defence in depth an "encrypted" body
+    /// that is too short to be an AEAD ciphertext, or that reads as text, does not fit either:
+    /// ciphertext of any useful length is printable UTF-8 with negligible probability, while
+    /// alert text put there by mistake always is.
+    pub fn fits(&self, route: Route) -> bool {
+        match (route, self) {
+            (Route::RcsE2ee | Route::RcsPlain, Self::Text { .. })
+            | (Route::SmsLink, Self::Sms { .. }) => true,
+            (Route::EncryptedPush, Self::Encrypted { ciphertext }) => {
+                ciphertext.len() >= MIN_CIPHERTEXT_BYTES && !reads_as_text(ciphertext)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Whether `bytes` reads as text: valid UTF-8 without control characters other than
+/// whitespace.
+fn reads_as_text(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes)
+        .is_ok_and(|s| s.chars().all(|c| !c.is_control() || c.is_whitespace()))
+}
+
 impl fmt::Debug for MessageBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -328,6 +361,35 @@ mod tests {
             Err(MessageDecodeError::Malformed { .. })
         ));
         assert!(OutboundMessage::decode(good.replace("m-1_a", "m 1").as_bytes()).is_err());
+    }
+
+    #[test]
+    fn bodies_fit_only_their_routes() {
+        let text = sample().body;
+        let sms = MessageBody::Sms {
+            text: Redacted::new("text", "P1: https://x/l/abc".into()),
+        };
+        let sealed = MessageBody::Encrypted {
+            ciphertext: (0u8..=255).rev().take(64).collect(),
+        };
+        assert!(text.fits(Route::RcsE2ee) && text.fits(Route::RcsPlain));
+        assert!(sms.fits(Route::SmsLink) && sealed.fits(Route::EncryptedPush));
+        for route in [Route::SmsLink, Route::EncryptedPush, Route::Blocked] {
+            assert!(!text.fits(route), "{route}");
+        }
+        for route in [Route::RcsE2ee, Route::RcsPlain, Route::EncryptedPush] {
+            assert!(!sms.fits(route), "{route}");
+        }
+        assert!(!sealed.fits(Route::RcsPlain) && !sealed.fits(Route::Blocked));
+        for plaintext in [
+            &b"db-1 root password: hunter2, rotate it now please"[..],
+            &[0x8f; 16],
+        ] {
+            let body = MessageBody::Encrypted {
+                ciphertext: plaintext.to_vec(),
+            };
+            assert!(!body.fits(Route::EncryptedPush), "{body:?}");
+        }
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rcsec_core::Route;
 
-use crate::message::{MessageId, OutboundMessage};
+use crate::message::{MessageBody, MessageId, OutboundMessage};
+use crate::sms::SmsGuard;
 
 /// The provider's id for an accepted message (RBM's message name, an SMS gateway's id).
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -112,6 +113,10 @@ pub enum ProviderHealth {
 ///   number is an [`Msisdn`](rcsec_core::Msisdn) that masks itself; call `expose_e164` only
 ///   to build the request).
 ///
+/// `rcsec::messaging_provider_tests!` (feature `test-utils`, see
+/// [`conformance::provider`](crate::conformance::provider)) checks an adapter against these
+/// rules through a harness.
+///
 /// `examples/embed` has an adapter posting to an HTTP endpoint; [`RecordingProvider`] is the
 /// in-memory one for tests.
 ///
@@ -193,6 +198,8 @@ pub enum ScriptedFailure {
     NotReachable,
     /// [`SendError::Rejected`].
     Rejected,
+    /// [`SendError::RateLimited`] with this hint.
+    RateLimited(Duration),
 }
 
 #[derive(Debug, Default)]
@@ -205,10 +212,16 @@ struct Recorded {
 
 /// An in-memory provider for tests: records every accepted message once per id and fails on
 /// command.
+///
+/// It keeps the provider contract like a real adapter: messages on a route it does not carry,
+/// bodies that do not [fit](MessageBody::fits) their route and (with
+/// [`with_sms_guard`](Self::with_sms_guard)) SMS texts the guard refuses are
+/// [`SendError::Rejected`] and not recorded. It passes `rcsec::messaging_provider_tests!`.
 #[derive(Debug)]
 pub struct RecordingProvider {
     name: String,
     routes: Vec<Route>,
+    sms_guard: Option<SmsGuard>,
     inner: Mutex<Recorded>,
 }
 
@@ -218,8 +231,16 @@ impl RecordingProvider {
         Self {
             name: name.to_owned(),
             routes: routes.to_vec(),
+            sms_guard: None,
             inner: Mutex::new(Recorded::default()),
         }
+    }
+
+    /// Refuses SMS texts `guard` does not allow, as an SMS adapter must.
+    #[must_use]
+    pub fn with_sms_guard(mut self, guard: SmsGuard) -> Self {
+        self.sms_guard = Some(guard);
+        self
     }
 
     /// Queues failures for the next sends, in order.
@@ -259,6 +280,12 @@ impl MessagingProvider for RecordingProvider {
             .lock()
             .map_err(|_| SendError::Backend("recording provider lock poisoned".into()))?;
         inner.attempts += 1;
+        if !self.routes.contains(&message.route)
+            || !message.body.fits(message.route)
+            || !sms_allowed(self.sms_guard.as_ref(), &message.body)
+        {
+            return Err(SendError::Rejected);
+        }
         let scripted = if inner.script.is_empty() {
             None
         } else {
@@ -268,6 +295,9 @@ impl MessagingProvider for RecordingProvider {
             Some(ScriptedFailure::Transient) => return Err(SendError::Transient),
             Some(ScriptedFailure::NotReachable) => return Err(SendError::NotReachable),
             Some(ScriptedFailure::Rejected) => return Err(SendError::Rejected),
+            Some(ScriptedFailure::RateLimited(retry_after)) => {
+                return Err(SendError::RateLimited { retry_after });
+            }
             Some(ScriptedFailure::TransientAfterAccept) | None => {}
         }
         let delivery = match inner.by_id.get(&message.id) {
@@ -283,5 +313,13 @@ impl MessagingProvider for RecordingProvider {
             return Err(SendError::Transient);
         }
         Ok(delivery)
+    }
+}
+
+/// Whether `body` passes `guard` (anything but an SMS body does, as does any SMS without one).
+fn sms_allowed(guard: Option<&SmsGuard>, body: &MessageBody) -> bool {
+    match (guard, body) {
+        (Some(guard), MessageBody::Sms { text }) => guard.check(text.expose()).is_ok(),
+        _ => true,
     }
 }

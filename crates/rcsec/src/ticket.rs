@@ -5,7 +5,8 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use rcsec_core::{AlertId, Severity};
@@ -52,7 +53,11 @@ pub enum TicketError {
 /// - Everything passed in is already safe for a system without end-to-end encryption: titles
 ///   and notes are redacted by the pipeline, owners are names or masked numbers. An adapter
 ///   adds nothing of its own from the alert.
-/// - Failures are [`TicketError`]s whose sources carry no ticket text.
+/// - Failures are [`TicketError`]s whose sources carry no ticket text; an operation on a
+///   ticket the system does not know is [`TicketError::NotFound`].
+///
+/// `rcsec::ticket_sink_tests!` (feature `test-utils`) checks an adapter against these rules
+/// through a harness.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
@@ -129,10 +134,22 @@ pub struct Ticket {
     pub resolved: bool,
 }
 
-/// Tickets in memory, for tests and the demo.
-#[derive(Debug, Default)]
+/// Tickets in memory, for tests and the demo. It passes `rcsec::ticket_sink_tests!`.
+///
+/// `Debug` shows how many tickets it holds, not their text.
+#[derive(Default)]
 pub struct MemoryTicketSink {
     inner: Mutex<HashMap<AlertId, Ticket>>,
+    outage: AtomicBool,
+}
+
+impl fmt::Debug for MemoryTicketSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryTicketSink")
+            .field("tickets", &self.inner.lock().map(|t| t.len()).ok())
+            .field("outage", &self.outage.load(Ordering::SeqCst))
+            .finish()
+    }
 }
 
 impl MemoryTicketSink {
@@ -146,11 +163,23 @@ impl MemoryTicketSink {
         self.inner.lock().ok()?.get(alert).cloned()
     }
 
-    fn with<T>(&self, id: &TicketId, f: impl FnOnce(&mut Ticket) -> T) -> Result<T, TicketError> {
-        let mut inner = self
-            .inner
+    /// Simulates the ticket system being down (`true`): every call fails with
+    /// [`TicketError::Backend`] until it is back (`false`).
+    pub fn set_outage(&self, down: bool) {
+        self.outage.store(down, Ordering::SeqCst);
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, HashMap<AlertId, Ticket>>, TicketError> {
+        if self.outage.load(Ordering::SeqCst) {
+            return Err(TicketError::Backend("ticket system unavailable".into()));
+        }
+        self.inner
             .lock()
-            .map_err(|_| TicketError::Backend("ticket lock poisoned".into()))?;
+            .map_err(|_| TicketError::Backend("ticket lock poisoned".into()))
+    }
+
+    fn with<T>(&self, id: &TicketId, f: impl FnOnce(&mut Ticket) -> T) -> Result<T, TicketError> {
+        let mut inner = self.lock()?;
         let ticket = inner
             .values_mut()
             .find(|t| &t.id == id)
@@ -167,10 +196,7 @@ impl TicketSink for MemoryTicketSink {
         severity: Severity,
         title: &str,
     ) -> Result<TicketId, TicketError> {
-        let mut inner = self
-            .inner
-            .lock()
-            .map_err(|_| TicketError::Backend("ticket lock poisoned".into()))?;
+        let mut inner = self.lock()?;
         let next = inner.len() + 1;
         let ticket = inner.entry(alert.clone()).or_insert_with(|| Ticket {
             id: TicketId::new(format!("INC-{next}")),

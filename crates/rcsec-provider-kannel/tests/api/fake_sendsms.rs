@@ -1,6 +1,6 @@
 //! Error mapping and request shape against a fake `sendsms` that answers like Kannel 1.4.5.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -14,11 +14,22 @@ use rcsec_provider_kannel::{DlrStatus, KannelConfig, KannelProvider};
 
 use super::common::{CANARY, NUMBER, PASSWORD, dlr_receiver, guard, http, sms};
 
-type Calls = Arc<Mutex<Vec<HashMap<String, String>>>>;
+/// What the fake saw and will answer.
+#[derive(Default)]
+pub(crate) struct FakeKannel {
+    /// Every request's query, in order.
+    pub(crate) calls: Vec<HashMap<String, String>>,
+    /// The queries answered "Accepted for delivery".
+    pub(crate) accepted: Vec<HashMap<String, String>>,
+    /// Statuses to answer instead of the normal behaviour, in order.
+    pub(crate) script: VecDeque<StatusCode>,
+}
+
+pub(crate) type Calls = Arc<Mutex<FakeKannel>>;
 
 /// Answers like Kannel: 403 on a wrong password, 400 without `to`, 503 when asked (`to` of
 /// a "broken" number), otherwise 202 "0: Accepted for delivery".
-async fn fake_kannel() -> (url::Url, Calls) {
+pub(crate) async fn fake_kannel() -> (url::Url, Calls) {
     let calls: Calls = Arc::default();
     let log = calls.clone();
     let app = Router::new().route(
@@ -26,9 +37,13 @@ async fn fake_kannel() -> (url::Url, Calls) {
         get(move |Query(q): Query<HashMap<String, String>>| {
             let log = log.clone();
             async move {
-                log.lock().unwrap().push(q.clone());
+                let mut fake = log.lock().unwrap();
+                fake.calls.push(q.clone());
                 if q.get("password").map(String::as_str) != Some(PASSWORD) {
                     return (StatusCode::FORBIDDEN, "Authorization failed for sendsms");
+                }
+                if let Some(status) = fake.script.pop_front() {
+                    return (status, "Scripted answer");
                 }
                 match q.get("to").map(String::as_str) {
                     None | Some("") => {
@@ -37,7 +52,10 @@ async fn fake_kannel() -> (url::Url, Calls) {
                     Some(_) if q.get("text").is_some_and(|t| t.contains("P3")) => {
                         (StatusCode::SERVICE_UNAVAILABLE, "Sending failed.")
                     }
-                    Some(_) => (StatusCode::ACCEPTED, "0: Accepted for delivery"),
+                    Some(_) => {
+                        fake.accepted.push(q);
+                        (StatusCode::ACCEPTED, "0: Accepted for delivery")
+                    }
                 }
             }
         }),
@@ -51,7 +69,7 @@ async fn fake_kannel() -> (url::Url, Calls) {
     )
 }
 
-fn config(
+pub(crate) fn config(
     url: url::Url,
     password: &str,
     dlr: Option<rcsec_provider_kannel::DlrSigner>,
@@ -65,7 +83,7 @@ fn config(
     }
 }
 
-const LINK_TEXT: &str =
+pub(crate) const LINK_TEXT: &str =
     "rcsec: new P1 alert. Open it securely: https://alerts.example/l/AbC123#k=Zz9";
 
 #[tokio::test]
@@ -76,7 +94,7 @@ async fn sends_the_documented_query_once_per_message_id() {
     let m = sms("m-1", LINK_TEXT);
     let first = kannel.send(&m).await.unwrap();
     assert_eq!(kannel.send(&m).await.unwrap(), first);
-    let calls = calls.lock().unwrap().clone();
+    let calls = calls.lock().unwrap().calls.clone();
     assert_eq!(calls.len(), 1, "the retry was answered from memory");
     let q = &calls[0];
     assert_eq!(q["username"], "tester");
@@ -106,7 +124,10 @@ async fn refuses_anything_but_template_and_link_and_maps_kannel_errors() {
     };
     errors.push(kannel.send(&wrong_body).await.unwrap_err());
     assert!(errors.iter().all(|e| matches!(e, SendError::Rejected)));
-    assert!(calls.lock().unwrap().is_empty(), "nothing reached Kannel");
+    assert!(
+        calls.lock().unwrap().calls.is_empty(),
+        "nothing reached Kannel"
+    );
 
     let p3 = LINK_TEXT.replace("P1", "P3");
     let transient = kannel.send(&sms("m-5", &p3)).await.unwrap_err();

@@ -30,7 +30,9 @@ pub(super) struct Fake {
     pub(super) messages: HashMap<String, (String, Value)>,
     accepted: usize,
     /// Statuses to answer instead of the normal behaviour, in order.
-    script: VecDeque<StatusCode>,
+    pub(super) script: VecDeque<StatusCode>,
+    /// Accept the next message, then answer 503 as if the response were lost.
+    pub(super) lose_next_answer: bool,
     capability_queries: Vec<HashMap<String, String>>,
 }
 
@@ -109,6 +111,9 @@ async fn send(
     }
     f.messages.insert(id.clone(), (phone.clone(), body.clone()));
     f.accepted += 1;
+    if std::mem::take(&mut f.lose_next_answer) {
+        return google_error(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE");
+    }
     Json(json!({
         "name": format!("phones/{phone}/agentMessages/{id}"),
         "sendTime": "2026-11-22T04:00:00Z",
@@ -148,13 +153,13 @@ pub(super) async fn fake_rbm() -> (url::Url, Shared) {
     (format!("http://{addr}/").parse().unwrap(), fake)
 }
 
-fn signer() -> PostbackSigner {
+pub(super) fn signer() -> PostbackSigner {
     PostbackSigner::new(PostbackKey::new(1, Secret::new([5; 32])), Vec::new())
 }
 
-const NOW: u64 = 1_800_000_000;
+pub(super) const NOW: u64 = 1_800_000_000;
 
-fn provider(base: url::Url, token: &str) -> RbmProvider {
+pub(super) fn provider(base: url::Url, token: &str) -> RbmProvider {
     let http = HttpClient::new(HttpConfig {
         timeout: Duration::from_secs(3),
         ..HttpConfig::default()

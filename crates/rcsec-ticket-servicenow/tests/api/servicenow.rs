@@ -20,21 +20,31 @@ use rcsec_http::{HttpClient, HttpConfig};
 use rcsec_ticket_servicenow::{Auth, ServiceNowConfig, ServiceNowSink};
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "sn-CANARY-password";
+pub(super) const PASSWORD: &str = "sn-CANARY-password";
 
 #[derive(Default)]
-struct Instance {
-    incidents: Vec<Value>,
+pub(super) struct Instance {
+    pub(super) incidents: Vec<Value>,
+    /// Answer every request with 500, as an instance under maintenance does.
+    pub(super) down: bool,
     /// sys_id -> work notes in order.
     journal: HashMap<String, Vec<String>>,
     display_value_patches: usize,
 }
 
-type Shared = Arc<Mutex<Instance>>;
+pub(super) type Shared = Arc<Mutex<Instance>>;
 
 fn authorized(headers: &HeaderMap) -> bool {
     let expected = format!("Basic {}", STANDARD.encode(format!("rcsec:{PASSWORD}")));
     headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(expected.as_str())
+}
+
+fn refuse(sn: &Shared, headers: &HeaderMap) -> Option<Response> {
+    if sn.lock().unwrap().down {
+        let body = Json(json!({"error": {"message": "Instance unavailable"}}));
+        return Some((StatusCode::INTERNAL_SERVER_ERROR, body).into_response());
+    }
+    (!authorized(headers)).then(unauthorized)
 }
 
 fn unauthorized() -> Response {
@@ -50,8 +60,8 @@ async fn list(
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    if !authorized(&headers) {
-        return unauthorized();
+    if let Some(res) = refuse(&sn, &headers) {
+        return res;
     }
     let query = q.get("sysparm_query").cloned().unwrap_or_default();
     let mut wanted = HashMap::new();
@@ -86,8 +96,8 @@ async fn create(
     headers: HeaderMap,
     Json(mut body): Json<Value>,
 ) -> Response {
-    if !authorized(&headers) {
-        return unauthorized();
+    if let Some(res) = refuse(&sn, &headers) {
+        return res;
     }
     let mut sn = sn.lock().unwrap();
     let n = sn.incidents.len() + 1;
@@ -106,8 +116,8 @@ async fn update(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    if !authorized(&headers) {
-        return unauthorized();
+    if let Some(res) = refuse(&sn, &headers) {
+        return res;
     }
     let mut guard = sn.lock().unwrap();
     let sn = &mut *guard;
@@ -137,7 +147,7 @@ async fn update(
     Json(json!({"result": incident.clone()})).into_response()
 }
 
-async fn fake_instance() -> (url::Url, Shared) {
+pub(super) async fn fake_instance() -> (url::Url, Shared) {
     let sn: Shared = Arc::default();
     let app = Router::new()
         .route("/api/now/table/incident", get(list).post(create))
@@ -152,7 +162,7 @@ async fn fake_instance() -> (url::Url, Shared) {
     (format!("http://{addr}/").parse().unwrap(), sn)
 }
 
-fn sink(url: url::Url, password: &str) -> ServiceNowSink {
+pub(super) fn sink(url: url::Url, password: &str) -> ServiceNowSink {
     let mut config = ServiceNowConfig::new(
         url,
         Auth::Basic {

@@ -10,7 +10,7 @@
 use rcsec_core::Severity;
 use url::Url;
 
-use crate::gsm7::{SEGMENT_SEPTETS, septets};
+use super::gsm7::{SEGMENT_SEPTETS, septets};
 
 /// Longest link accepted, in bytes.
 const MAX_LINK_LEN: usize = 160;
