@@ -6,9 +6,13 @@
 //   aad               = header[..13] | link id (16 bytes) | len(content type) | content type
 //   records           = AES-256-GCM(key, nonce = prefix | counter u32 BE | final flag, aad);
 //                       every record but the last holds exactly `record size` bytes.
-// The key is the fragment parameter k (base64url, 32 bytes); t (content type, default
-// text/plain) and n (file name) are optional fragment parameters. The fragment never leaves
-// the browser, so the server holds only ciphertext.
+// The key is the fragment parameter k (base64url, 32 bytes). The fragment never leaves the
+// browser, so the server holds only ciphertext.
+// Items (rcsec_link::sealed::encode_item, version 1) are sealed with content type
+// ITEM_TYPE and carry their own file name and MIME type inside the ciphertext:
+//   plaintext = "RCSI" | 0x01 | len u8 | name (UTF-8) | len u8 | type (ASCII) | body
+// Older links (legacy) were sealed with the item's own type, named by the optional fragment
+// parameters t (default text/plain) and n (file name); they still open.
 'use strict';
 
 (function () {
@@ -84,15 +88,51 @@
     }
   }
 
+  const ITEM_TYPE = 'application/vnd.rcsec.item';
+  const NAME_RE = /^[^\/\\\x00-\x1f\x7f]{1,200}$/;
+  const TYPE_RE = /^[\x20-\x7e]{1,255}$/;
+
+  // Splits an opened item into its name, type and body; throws on anything malformed.
+  function parseItem(plain) {
+    if (plain.length < 7 || plain[0] !== 0x52 || plain[1] !== 0x43 || plain[2] !== 0x53 ||
+        plain[3] !== 0x49 || plain[4] !== 1) throw new Error('bad item');
+    let off = 5;
+    const nameLen = plain[off++];
+    if (off + nameLen + 1 > plain.length) throw new Error('bad item');
+    const name = new TextDecoder('utf-8', { fatal: true }).decode(plain.subarray(off, off + nameLen));
+    off += nameLen;
+    const typeLen = plain[off++];
+    if (off + typeLen > plain.length) throw new Error('bad item');
+    const contentType = String.fromCharCode.apply(null, plain.subarray(off, off + typeLen));
+    off += typeLen;
+    if (!NAME_RE.test(name) || !TYPE_RE.test(contentType)) throw new Error('bad item');
+    return { name: name, contentType: contentType, body: plain.subarray(off) };
+  }
+
+  // An item when the payload is one (its commitment names ITEM_TYPE), else the legacy
+  // reading with the fragment's type and name. Any other failure propagates.
+  async function openItem(key, linkId, data) {
+    if (typeof fragmentParams().t !== 'string') {
+      try {
+        return parseItem(await openSealed(key, linkId, ITEM_TYPE, data));
+      } catch (e) {
+        if (e.message !== 'wrong context') throw e;
+      }
+    }
+    const contentType = contentTypeFromFragment();
+    return { name: fileNameFromFragment(), contentType: contentType,
+      body: await openSealed(key, linkId, contentType, data) };
+  }
+
   function contentTypeFromFragment() {
     const t = fragmentParams().t;
-    return typeof t === 'string' && /^[\x20-\x7e]{1,255}$/.test(t) ? t : 'text/plain';
+    return typeof t === 'string' && TYPE_RE.test(t) ? t : 'text/plain';
   }
 
   function fileNameFromFragment() {
     const n = fragmentParams().n;
     // Only a plain file name: no path separators, no control characters.
-    return typeof n === 'string' && /^[^\/\\\x00-\x1f]{1,200}$/.test(n) ? n : 'alert-item';
+    return typeof n === 'string' && NAME_RE.test(n) ? n : 'alert-item';
   }
 
   // Opens a sealed payload; throws on any mismatch (wrong key, link, type, tampering, cut).
@@ -159,9 +199,10 @@
     try {
       const linkId = hexDecode(response.headers.get('x-link-id') || app.dataset.linkId);
       const data = new Uint8Array(await response.arrayBuffer());
-      const contentType = contentTypeFromFragment();
-      const plain = await openSealed(key, linkId, contentType, data);
-      const name = fileNameFromFragment();
+      const item = await openItem(key, linkId, data);
+      const plain = item.body;
+      const contentType = item.contentType;
+      const name = item.name;
       meta.textContent = name + ' (' + contentType + ', ' + plain.length + ' bytes)';
       if (contentType.startsWith('text/')) {
         out.textContent = new TextDecoder('utf-8', { fatal: false }).decode(plain);

@@ -11,10 +11,14 @@
 //!                    every record but the last holds exactly `record size` plaintext bytes;
 //!                    the last (flag 1) holds fewer, possibly none.
 //! ```
+//! Artifacts are sealed as self-describing items ([`encode_item`]): their file name and MIME
+//! type ride inside the ciphertext, under the sealing content type [`ITEM_CONTENT_TYPE`].
+//!
 //! The commitment makes a wrong key, link id or content type fail up front
 //! ([`OpenError::WrongContext`]) and makes the ciphertext key-committing (GCM alone is not).
 //! The counter in each nonce detects reordering and duplication, the final flag truncation.
 
+mod item;
 mod key_transport;
 mod stream;
 
@@ -22,6 +26,10 @@ use std::fmt;
 
 use rcsec_core::Secret;
 
+pub use item::{
+    ITEM_CONTENT_TYPE, ItemError, ItemMeta, MAX_NAME_BYTES, MAX_TYPE_BYTES, decode_item,
+    encode_item,
+};
 pub use key_transport::{DeviceKeyEnvelope, FragmentError, LinkUrl, link_url};
 pub use stream::{
     OpenError, OpeningReader, RECORD_SIZE, SealError, SealingWriter, open_to_vec, seal_to_vec,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use rcsec_audit::{EventKind, Fallback, FallbackAction, Label, PendingEvent};
 use rcsec_core::{AlertId, Msisdn};
-use rcsec_link::sealed::link_url;
+use rcsec_link::sealed::{ITEM_CONTENT_TYPE, encode_item, link_url};
 use rcsec_link::{IssueRequest, RecipientPseudonym};
 use rcsec_policy::{Action, Classification, Decision, DecisionInput, Route};
 use sha2::{Digest, Sha256};
@@ -252,13 +252,14 @@ impl Orchestrator {
         }
         if route != Route::SmsLink {
             for artifact in &alert.artifacts {
+                let item = artifact_item(artifact)?;
                 links.push(
                     self.issue_link(
                         ctx,
                         number,
                         route,
-                        (&artifact.name, &artifact.content_type),
-                        artifact.data.expose(),
+                        (&artifact.name, ITEM_CONTENT_TYPE),
+                        &item,
                         &mut events,
                     )
                     .await?,
@@ -464,4 +465,15 @@ pub(crate) fn body_bytes(body: &MessageBody) -> &[u8] {
         MessageBody::Text { text, .. } | MessageBody::Sms { text } => text.expose().as_bytes(),
         MessageBody::Encrypted { ciphertext } => ciphertext,
     }
+}
+
+/// An artifact as a self-describing sealed item: its name and type travel inside the
+/// ciphertext, so the link page can offer the right download without either appearing in the
+/// message. A name or type that cannot be carried (a path separator, control characters) is
+/// replaced by a neutral one rather than failing the page: the content still gets through.
+fn artifact_item(artifact: &crate::alert::Artifact) -> Result<Vec<u8>, OrchestratorError> {
+    let data = artifact.data.expose();
+    encode_item(&artifact.name, &artifact.content_type, data)
+        .or_else(|_| encode_item("alert-item", "application/octet-stream", data))
+        .map_err(|_| OrchestratorError::Internal("artifact cannot be sealed as an item"))
 }

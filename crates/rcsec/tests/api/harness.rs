@@ -6,7 +6,7 @@ use std::time::Duration;
 use rcsec::audit::{AuditKey, MemoryAuditSink, Pseudonymizer, Verifier};
 use rcsec::capability::{MemoryPinStore, Resolver};
 use rcsec::core::{AlertId, Clock, ManualClock, Msisdn, Redacted, Secret, Severity, Timestamp};
-use rcsec::link::sealed::{SealContext, open_to_vec};
+use rcsec::link::sealed::{ITEM_CONTENT_TYPE, ItemMeta, SealContext, decode_item, open_to_vec};
 use rcsec::link::{
     Keyring, KeyringPolicy, MemoryBlobStore, MemoryTokenStore, OsRandom, PayloadKey, RedeemContext,
     RedeemError,
@@ -163,6 +163,24 @@ impl Harness {
 
     pub(crate) fn advance(&self, secs: u64) {
         self.clock.advance(Duration::from_secs(secs));
+    }
+
+    /// Redeems an artifact link as `number` would; returns what the item says about itself
+    /// and its body.
+    pub(crate) async fn redeem_item(&self, url: &str, number: &Msisdn) -> (ItemMeta, Vec<u8>) {
+        let (path, fragment) = url.split_once('#').unwrap();
+        let token = path.rsplit('/').next().unwrap();
+        let key = PayloadKey::from_fragment(fragment).unwrap();
+        let ctx = RedeemContext::at(self.clock.now()).recipient(number);
+        let got = self.orch.gateway().confirm(token, &ctx).await.unwrap();
+        let plain = open_to_vec(
+            &key,
+            &SealContext::new(&got.link_id, ITEM_CONTENT_TYPE),
+            &got.ciphertext,
+        )
+        .unwrap();
+        let (meta, body) = decode_item(&plain).unwrap();
+        (meta, body.to_vec())
     }
 
     /// Redeems a link URL from a message as `number` would; returns the plaintext.

@@ -32,6 +32,16 @@ fn each_recipient_gets_the_best_route_the_policy_allows() {
         // The artifact travels as a link even on E2EE.
         assert_eq!(alice.links.len(), 1);
         assert_eq!(alice.links[0].purpose, "checkout.log");
+        // It opens as a self-describing item: name and type come from inside the ciphertext,
+        // and the link itself names neither.
+        let artifact_url = alice.links[0].url.expose();
+        assert!(!artifact_url.contains("checkout") && !artifact_url.contains("&t="));
+        let (meta, body) = h.redeem_item(artifact_url, &number(1)).await;
+        assert_eq!(
+            (meta.name.as_str(), meta.content_type.as_str()),
+            ("checkout.log", "text/plain")
+        );
+        assert_eq!(body, b"12:00:01 ERROR pool exhausted\n");
 
         let bob = by_name(&report.deliveries, "Bob");
         assert_eq!(bob.route, Route::RcsPlain);

@@ -1,12 +1,13 @@
 //! Headless Chromium opens secure links: the page shows without consuming, confirming
 //! decrypts in the browser (WebCrypto) to exactly the original, a second confirm shows
-//! "already used". Skips without `RCSEC_TEST_CHROMEDRIVER_BIN` / `RCSEC_TEST_CHROMIUM_BIN`.
+//! "already used"; an item's file name and type come from inside the ciphertext, and legacy
+//! links (type and name in the fragment) still open. Skips without `RCSEC_TEST_CHROMEDRIVER_BIN` / `RCSEC_TEST_CHROMIUM_BIN`.
 
 use std::process::Command;
 use std::time::Duration;
 
 use rcsec::core::{AlertId, Msisdn};
-use rcsec::link::sealed::link_url;
+use rcsec::link::sealed::{ITEM_CONTENT_TYPE, encode_item, link_url};
 use rcsec::link::{IssueRequest, RecipientPseudonym};
 
 use crate::real::{binary, eventually, free_port, listening, spawn};
@@ -61,8 +62,15 @@ async fn chromium_opens_a_secure_link_once() {
 }
 
 async fn steps(d: &Daemon, s: &Session) -> Result<(), String> {
-    // 1. A file artifact issued on the daemon's gateway; its type and name ride in the fragment.
+    // 1. A file artifact issued on the daemon's gateway as a sealed item: its name and type
+    //    ride inside the ciphertext, and the link is nothing but `#k=<key>`.
     let original = artifact();
+    let item = encode_item(
+        "notes.txt",
+        "text/plain; charset=utf-8",
+        original.as_bytes(),
+    )
+    .unwrap();
     let now = d.app.clock.now();
     let alice = Msisdn::parse("+447700900101").unwrap();
     let req = IssueRequest::new(
@@ -70,21 +78,19 @@ async fn steps(d: &Daemon, s: &Session) -> Result<(), String> {
         &alice,
         RecipientPseudonym::from_bytes([9; 32]),
         Duration::from_secs(600),
-        "text/plain; charset=utf-8",
+        ITEM_CONTENT_TYPE,
     );
     let issued = d
         .app
         .orchestrator
         .gateway()
-        .issue(req, original.as_bytes(), now)
+        .issue(req, &item, now)
         .await
         .unwrap();
     let base = url::Url::parse(&format!("{}/", d.base)).unwrap();
     let url = link_url(&base, &issued.token, &issued.key).unwrap();
-    let url = format!(
-        "{}&t=text%2Fplain%3B%20charset%3Dutf-8&n=notes.txt",
-        url.expose()
-    );
+    let url = url.expose().to_owned();
+    assert!(!url.contains("notes") && !url.contains("&t="), "{url}");
     let (path, _) = split_link(&url);
 
     s.goto(&url).await?;
@@ -165,5 +171,37 @@ async fn steps(d: &Daemon, s: &Session) -> Result<(), String> {
             .text()
             .contains("data-state=\"valid\"")
     );
+
+    // 5. A legacy link (sealed under the item's own type, named in the fragment) still opens.
+    let legacy = r#"{"legacy": true}"#;
+    let req = IssueRequest::new(
+        AlertId::new("chromium-legacy").unwrap(),
+        &alice,
+        RecipientPseudonym::from_bytes([9; 32]),
+        Duration::from_secs(600),
+        "application/json",
+    );
+    let issued = d
+        .app
+        .orchestrator
+        .gateway()
+        .issue(req, legacy.as_bytes(), d.app.clock.now())
+        .await
+        .unwrap();
+    let url = link_url(&base, &issued.token, &issued.key).unwrap();
+    let url = format!("{}&t=application%2Fjson&n=legacy.json", url.expose());
+    s.goto("about:blank").await?;
+    s.goto(&url).await?;
+    let go = s.wait_for("#go").await?;
+    s.click(&go).await?;
+    s.wait_for("#out[data-done]").await?;
+    let meta = s.wait_for("#meta").await?;
+    assert!(
+        s.text(&meta)
+            .await?
+            .contains("legacy.json (application/json, 16 bytes)")
+    );
+    let download = s.wait_for("#download").await?;
+    assert_eq!(s.property(&download, "download").await?, "legacy.json");
     Ok(())
 }
