@@ -163,7 +163,11 @@ impl PgDatabase {
             .parse()
             .map_err(|_| PgError::Config("unparsable postgres url"))?;
         config.connect_timeout(options.connect_timeout);
-        config.application_name("rcsec");
+        // Operators name their services in `pg_stat_activity` through the URL
+        // (`?application_name=payments-alertd`); without one, say who we are.
+        if config.get_application_name().is_none() {
+            config.application_name("rcsec");
+        }
         if let Some(schema) = &options.schema {
             if !valid_schema(schema) {
                 return Err(PgError::Config(

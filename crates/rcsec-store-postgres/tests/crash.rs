@@ -52,6 +52,30 @@ fn message(n: u64) -> OutboundMessage {
     }
 }
 
+/// How many server backends carry `application_name`.
+async fn backend_count(url: &str, application_name: &str) -> i64 {
+    let admin = admin_connection(url).await.unwrap();
+    let row = admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+            &[&application_name],
+        )
+        .await
+        .unwrap();
+    row.get(0)
+}
+
+/// Waits (up to 60 s) until no server backend carries `application_name`.
+async fn wait_for_backends_to_end(url: &str, application_name: &str) {
+    for _ in 0..600 {
+        if backend_count(url, application_name).await == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the killed child's database sessions did not end within 60 s");
+}
+
 /// The child: appends and enqueues forever, acknowledging each success on stdout.
 #[test]
 fn child_entry_point() {
@@ -92,6 +116,10 @@ fn sigkill_mid_stream_loses_nothing_acknowledged() {
     let db = fresh_database(&url);
     rt.block_on(db.migrate()).unwrap();
     let schema = db.schema().unwrap().to_owned();
+    // The child's connections carry a name of their own, so the parent can wait for them.
+    let child_app = format!("rcsec_crash_{schema}");
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let child_url = format!("{url}{separator}application_name={child_app}");
 
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
@@ -101,7 +129,7 @@ fn sigkill_mid_stream_loses_nothing_acknowledged() {
             "--test-threads=1",
         ])
         .env(CHILD_VAR, &schema)
-        .env(URL_VAR, &url)
+        .env(URL_VAR, &child_url)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -116,10 +144,18 @@ fn sigkill_mid_stream_loses_nothing_acknowledged() {
             acked_messages.push(n.parse::<u64>().unwrap());
         }
     }
+    // The URL's application_name reached the server (else the wait below would prove nothing).
+    assert!(
+        rt.block_on(backend_count(&url, &child_app)) > 0,
+        "the child's sessions are not visible under their application_name"
+    );
     child.kill().unwrap(); // SIGKILL on Unix: no destructor, no flush, mid-call.
     child.wait().unwrap();
 
     rt.block_on(async {
+        // A COMMIT the child sent just before it died still completes on the server. Inspect
+        // only once every backend of the child has ended, so what we read is final.
+        wait_for_backends_to_end(&url, &child_app).await;
         let sink = PgAuditSink::new(db.clone());
         let head = sink.head().await.unwrap();
         assert!(
