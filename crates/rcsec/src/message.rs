@@ -72,6 +72,9 @@ impl fmt::Debug for MessageId {
 }
 
 /// A one-tap action offered with an alert (an RCS suggested reply, a push action button).
+///
+/// Deliberately exhaustive: each action has a wire code in MAC-bound postbacks and a label on
+/// every provider, so a new action must fail to compile in each adapter until it has both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
@@ -95,8 +98,13 @@ impl ActionKind {
 }
 
 /// What a message carries, already shaped for its route by the policy.
+///
+/// Non-exhaustive: new body kinds will come with new routes (rich cards, MLS application
+/// messages), and a provider must refuse what it does not know
+/// ([`SendError::Rejected`](crate::SendError::Rejected)), not guess.
 #[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum MessageBody {
     /// Text for an RCS route: full text on `RcsE2ee`, redacted text plus links on `RcsPlain`.
     /// `actions` become suggested replies whose postback data the pipeline MACs.

@@ -52,8 +52,9 @@ impl MessagingProvider for HttpProvider {
     async fn send(&self, message: &OutboundMessage) -> Result<DeliveryId, SendError> {
         let text = match &message.body {
             MessageBody::Text { text, .. } | MessageBody::Sms { text } => text.expose(),
-            // We offered no push route; an encrypted body here is a wiring mistake.
-            MessageBody::Encrypted { .. } => return Err(SendError::Rejected),
+            // We offered no push route; an encrypted body (or a kind this adapter predates) is
+            // a wiring mistake, refused rather than guessed at.
+            _ => return Err(SendError::Rejected),
         };
         // The id is the idempotency key: a retry after a timeout reuses it and the vendor
         // delivers once.

@@ -319,6 +319,8 @@ pub async fn run(opts: &Options, out: &mut dyn Write) -> Result<Summary, DemoErr
         let body = match &s.message.body {
             MessageBody::Text { text, .. } | MessageBody::Sms { text } => text.expose().as_str(),
             MessageBody::Encrypted { .. } => "",
+            // A body kind this check predates cannot be vouched for: count it as a leak.
+            _ => CANARY,
         };
         if !s.message.route.is_end_to_end()
             && (body.contains(CANARY) || body.contains("7700 900555"))
