@@ -6,7 +6,8 @@
 //! only over a path marked [`E2ee::Verified`]):
 //!
 //! - **Providers** ([`CapabilityProvider`]) are asked in order, each with a timeout and a
-//!   [`CircuitBreaker`]; when all fail, the error is [`CapabilityError::ProviderOutage`].
+//!   [`CircuitBreaker`] (without a capability API, [`StaticCapabilities`] answers from a table
+//!   of numbers and prefixes); when all fail, the error is [`CapabilityError::ProviderOutage`].
 //!   Adapters never claim E2EE their provider does not affirm — RCS Business Messaging is not
 //!   end-to-end encrypted.
 //! - **Cache** ([`CapabilityCache`]): 5-minute TTL (1–15 configurable), shorter negative TTL,
@@ -79,6 +80,7 @@ mod carrier;
 #[cfg(feature = "test-utils")]
 pub mod conformance;
 mod error;
+mod fixed;
 #[doc(hidden)]
 pub mod fuzzing;
 mod health;
@@ -97,6 +99,7 @@ pub use error::{
     CapabilityError, CarrierMatrixError, ConfigError, FailureKind, HintError, OutageReport,
     ProviderFailure, StoreError, UnpinError,
 };
+pub use fixed::{InvalidPrefix, StaticCapabilities};
 pub use health::{BreakerConfig, BreakerState, CircuitBreaker, Permit};
 pub use hints::{Carrier, ClientHints, ClientVersion, Region};
 pub use keyer::NumberKeyer;

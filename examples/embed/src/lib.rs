@@ -1,23 +1,24 @@
 //! Embedding rcsec in a service: bring your own messaging provider and token store.
 //!
 //! This crate is what an application outside the workspace would write. It depends only on
-//! the `rcsec` facade and supplies three adapters of its own:
+//! the `rcsec` facade and supplies two adapters of its own:
 //!
 //! - [`HttpProvider`]: a [`MessagingProvider`](rcsec::MessagingProvider) that posts each
 //!   message as JSON to a vendor's HTTP endpoint (here [`PhoneGateway`], a stand-in the
 //!   example starts on `127.0.0.1:0`).
-//! - [`VendorDirectory`]: a [`CapabilityProvider`](rcsec::capability::CapabilityProvider)
-//!   that answers as a business-messaging vendor honestly must: RCS, end-to-end encryption
-//!   not affirmed.
 //! - [`ShardedTokenStore`]: a [`TokenStore`](rcsec::link::TokenStore) on sixteen locked
 //!   hash maps, built on [`LinkRecord::try_consume`](rcsec::link::LinkRecord::try_consume) so
 //!   it keeps the crate's rules without restating them.
+//!
+//! Our vendor has no capability API, so capability answers come from a fixed table,
+//! [`StaticCapabilities`]: every number on RCS, which
+//! it reports with end-to-end encryption not affirmed, as a business-messaging vendor honestly
+//! must.
 //!
 //! [`service`] wires them into an [`Orchestrator`]; `src/main.rs` sends one alert through it,
 //! and `tests/` runs the trait crates' conformance suites against the adapters.
 #![forbid(unsafe_code)]
 
-mod directory;
 mod gateway;
 mod http;
 mod provider;
@@ -28,12 +29,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rcsec::audit::{AuditKey, MemoryAuditSink, Pseudonymizer};
-use rcsec::capability::Resolver;
+use rcsec::capability::{Reach, Resolver, StaticCapabilities};
 use rcsec::core::{Secret, SystemClock};
 use rcsec::link::{Keyring, KeyringPolicy, MemoryBlobStore, OsRandom, RandomSource};
 use rcsec::{Orchestrator, OrchestratorConfig};
 
-pub use directory::VendorDirectory;
 pub use gateway::{PhoneGateway, Received};
 pub use provider::HttpProvider;
 pub use token_store::ShardedTokenStore;
@@ -52,7 +52,7 @@ pub fn service(
     let provider = Arc::new(HttpProvider::new(vendor));
     let resolver = Resolver::builder(clock.clone())
         .provider(
-            Arc::new(VendorDirectory::new(clock.clone())),
+            Arc::new(StaticCapabilities::new(clock.clone(), Reach::Rcs)),
             Duration::from_secs(2),
         )
         .build()?;
