@@ -33,7 +33,8 @@
 //! ```
 //!
 //! # Crate features
-//! - `test-utils`: the [`testing`] helpers (per-test schemas from `RCSEC_TEST_POSTGRES_URL`).
+//! - `test-utils`: the `testing` module, helpers for per-test schemas from
+//!   `RCSEC_TEST_POSTGRES_URL`.
 //!
 //! # Security
 //! The database holds the outbox (message content until sent) beside pseudonymized records;

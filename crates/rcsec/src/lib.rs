@@ -86,7 +86,7 @@
 //!
 //! # Crate features
 //! - `test-utils`: the conformance suites for adapters — `outbox_tests!`,
-//!   `messaging_provider_tests!` and `ticket_sink_tests!` ([`conformance`]) here and, through
+//!   `messaging_provider_tests!` and `ticket_sink_tests!` (module `conformance`) here and, through
 //!   the re-exported modules, `rcsec::link::token_store_tests!`, `rcsec::link::blob_store_tests!`,
 //!   `rcsec::audit::audit_sink_tests!` and `rcsec::capability::pin_store_tests!`. Enable it in
 //!   `[dev-dependencies]`.

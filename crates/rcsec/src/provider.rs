@@ -113,9 +113,8 @@ pub enum ProviderHealth {
 ///   number is an [`Msisdn`](rcsec_core::Msisdn) that masks itself; call `expose_e164` only
 ///   to build the request).
 ///
-/// `rcsec::messaging_provider_tests!` (feature `test-utils`, see
-/// [`conformance::provider`](crate::conformance::provider)) checks an adapter against these
-/// rules through a harness.
+/// `rcsec::messaging_provider_tests!` (feature `test-utils`, module `conformance::provider`)
+/// checks an adapter against these rules through a harness.
 ///
 /// `examples/embed` has an adapter posting to an HTTP endpoint; [`RecordingProvider`] is the
 /// in-memory one for tests.
