@@ -143,6 +143,7 @@ fn pipeline(
         )
         .outbox(stores.outbox)
         .provider(loopback.clone())
+        .protector(rt.block_on(loopback.team_protector()).unwrap())
         .config(config)
         .build()
         .unwrap();

@@ -8,8 +8,10 @@
 //! to show downgrade detection) and make the next sends fail
 //! ([`LoopbackProvider::fail_next`], to show retries and failover).
 //!
-//! Roster entries with `simulated_device = true` get a device key pair generated at load; the
-//! loopback keeps the private half, so it can open encrypted-push envelopes the way the
+//! Roster entries with `simulated_device = true` play a phone with the rcsec app: a device
+//! identity and key package generated at load, enrolled in an MLS team group through
+//! [`LoopbackProvider::enroll_devices`] (or [`LoopbackProvider::team_protector`], which also
+//! builds the orchestrator's protector), so it can open encrypted-push pages the way the
 //! recipient's app would ([`LoopbackProvider::open_push`]).
 //!
 //! ```
@@ -31,7 +33,7 @@
 //! None.
 //!
 //! # Security
-//! A simulator: it keeps simulated devices' private keys in process memory to play the phone's
+//! A simulator: it keeps simulated phones' group state (their secrets) in process memory to play the phone's
 //! part. Never configure it as a production provider.
 
 #![forbid(unsafe_code)]

@@ -6,13 +6,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rcsec::message::{MessageBody, OutboundMessage};
+use rcsec::protect::{GroupStateKey, MemoryGroupStore, MlsTeamProtector, PagedDevice};
 use rcsec::sms::SmsGuard;
-use rcsec::{DeliveryId, HpkeDeviceEnvelope, MessageId, MessagingProvider, Responder, SendError};
+use rcsec::{DeliveryId, MessageId, MessagingProvider, ProtectError, Responder, SendError};
 use rcsec_capability::{
     Capability, CapabilityError, CapabilityProvider, Carrier, E2ee, Reach, Route, Source,
 };
-use rcsec_core::{Clock, Msisdn, Timestamp};
-use rcsec_keying::hpke::{self, PrivateKey, PublicKey};
+use rcsec_core::{Clock, Msisdn, Secret, Timestamp};
+use rcsec_keying::device::{Device, KeyPackageBundle, ValidatedKeyPackage};
+use rcsec_keying::group::GroupConfig;
 
 use crate::roster::{Roster, RosterEntry, RosterError};
 
@@ -43,11 +45,50 @@ pub struct SentRecord {
     pub at: Timestamp,
 }
 
+/// How long a simulated phone's key package stays valid (enrolment normally follows load).
+const KEY_PACKAGE_LIFETIME: Duration = Duration::from_secs(7 * 86_400);
+
+/// The group a simulated phone with no roster `group` joins.
+const DEFAULT_TEAM: &str = "loopback";
+
+/// The phone's app: a device identity waiting to be enrolled, then a member of its team group.
+#[derive(Debug)]
+enum App {
+    Pending(Box<Enrolling>),
+    Joined {
+        group: String,
+        phone: Box<PagedDevice>,
+    },
+}
+
+/// A phone's identity and the key package it will be enrolled with.
+#[derive(Debug)]
+struct Enrolling {
+    device: Device,
+    bundle: KeyPackageBundle,
+}
+
 #[derive(Debug)]
 struct Phone {
     entry: RosterEntry,
-    device_key: Option<PublicKey>,
-    device_secret: Option<PrivateKey>,
+    app: Option<App>,
+}
+
+impl Phone {
+    fn team(&self) -> &str {
+        if self.entry.group.is_empty() {
+            DEFAULT_TEAM
+        } else {
+            &self.entry.group
+        }
+    }
+
+    fn joined_group(&self) -> Option<&str> {
+        match &self.app {
+            Some(App::Joined { group, .. }) => Some(group),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -72,23 +113,28 @@ pub struct LoopbackProvider {
 
 impl LoopbackProvider {
     /// A provider named `loopback` for `roster`, carrying every route. Entries with
-    /// `simulated_device` get a fresh device key pair.
+    /// `simulated_device` get a device identity and a key package, ready for
+    /// [`LoopbackProvider::enroll_devices`].
     ///
     /// # Errors
     /// [`RosterError::KeyGeneration`].
     pub fn new(roster: &Roster, clock: Arc<dyn Clock>) -> Result<Self, RosterError> {
+        let now = clock.now();
         let mut phones = Vec::with_capacity(roster.entries().len());
-        for entry in roster.entries() {
-            let (device_key, device_secret) = if entry.simulated_device {
-                let (sk, pk) = hpke::generate_key_pair().map_err(|_| RosterError::KeyGeneration)?;
-                (Some(pk), Some(sk))
+        for (index, entry) in roster.entries().iter().enumerate() {
+            let app = if entry.simulated_device {
+                let device = Device::generate(format!("loopback/phone-{index}"))
+                    .map_err(|_| RosterError::KeyGeneration)?;
+                let bundle = device
+                    .key_package(now, KEY_PACKAGE_LIFETIME)
+                    .map_err(|_| RosterError::KeyGeneration)?;
+                Some(App::Pending(Box::new(Enrolling { device, bundle })))
             } else {
-                (entry.device_public_key, None)
+                None
             };
             phones.push(Phone {
                 entry: entry.clone(),
-                device_key,
-                device_secret,
+                app,
             });
         }
         Ok(Self {
@@ -131,7 +177,106 @@ impl LoopbackProvider {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The roster as responders for the orchestrator (with device keys where enrolled).
+    /// Enrols every simulated phone not yet enrolled in its team group through `protector`:
+    /// the phone's key package is validated and added, the phone joins from the Welcome, and
+    /// phones already in the group process the commit. Returns how many joined.
+    ///
+    /// # Errors
+    /// The protector's [`ProtectError`]; [`ProtectError::Open`] when a Welcome does not open.
+    pub async fn enroll_devices(
+        &self,
+        protector: &MlsTeamProtector,
+    ) -> Result<usize, ProtectError> {
+        let now = self.clock.now();
+        let pending: Vec<(usize, String, Box<Enrolling>)> = {
+            let mut inner = self.lock();
+            inner
+                .phones
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(i, p)| {
+                    let team = p.team().to_owned();
+                    match p.app.take() {
+                        Some(App::Pending(d)) => Some((i, team, d)),
+                        other => {
+                            p.app = other;
+                            None
+                        }
+                    }
+                })
+                .collect()
+        };
+        let mut joined = 0;
+        for (index, team, pending) in pending {
+            let Enrolling { device, bundle } = *pending;
+            let validated = ValidatedKeyPackage::validate(&bundle.key_package, now)
+                .map_err(|_| ProtectError::Membership)?;
+            let enrolment = protector.enroll(&team, &validated).await?;
+            let orchestrator = protector.signature_key(&team).await?;
+            self.deliver_commit(&team, &enrolment.change.commit)?;
+            let phone = PagedDevice::join(&enrolment.welcome, bundle, &device, orchestrator)?;
+            if let Some(p) = self.lock().phones.get_mut(index) {
+                p.app = Some(App::Joined {
+                    group: team,
+                    phone: Box::new(phone),
+                });
+                joined += 1;
+            }
+        }
+        Ok(joined)
+    }
+
+    /// An [`MlsTeamProtector`] on an in-memory group store (a fixed store key: this is a
+    /// simulator) with every simulated phone enrolled.
+    ///
+    /// # Errors
+    /// As [`LoopbackProvider::enroll_devices`].
+    pub async fn team_protector(&self) -> Result<Arc<MlsTeamProtector>, ProtectError> {
+        let orchestrator =
+            Device::generate("rcsec/orchestrator").map_err(|_| ProtectError::Seal)?;
+        let protector = MlsTeamProtector::open(
+            orchestrator,
+            Arc::new(MemoryGroupStore::new()),
+            GroupStateKey::new(Secret::new([0x5a; 32])),
+            GroupConfig::default(),
+        )
+        .await?;
+        self.enroll_devices(&protector).await?;
+        Ok(Arc::new(protector))
+    }
+
+    /// Hands a commit of `group` (a device added or removed, a self-update) to every simulated
+    /// phone in it, as the push gateway would.
+    ///
+    /// # Errors
+    /// [`ProtectError::Open`] when a phone cannot apply it.
+    pub fn deliver_commit(&self, group: &str, commit: &[u8]) -> Result<(), ProtectError> {
+        for p in &mut self.lock().phones {
+            if let Some(App::Joined { group: g, phone }) = &mut p.app
+                && g == group
+            {
+                phone.process_commit(commit)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The epoch and epoch fingerprint `number`'s simulated phone is in, if it joined a group
+    /// (to compare with the orchestrator's).
+    pub fn device_epoch(&self, number: &Msisdn) -> Option<(u64, String)> {
+        let inner = self.lock();
+        let p = inner.phones.iter().find(|p| &p.entry.number == number)?;
+        match &p.app {
+            Some(App::Joined { phone, .. }) => Some((
+                phone.group().epoch(),
+                rcsec::protect::epoch_fingerprint(phone.group()),
+            )),
+            _ => None,
+        }
+    }
+
+    /// The roster as responders for the orchestrator (with the push group of each phone that
+    /// joined one).
     pub fn responders(&self) -> Vec<Responder> {
         self.lock()
             .phones
@@ -142,7 +287,7 @@ impl LoopbackProvider {
                 group: p.entry.group.clone(),
                 region: p.entry.region.as_deref().map(rcsec_policy::Region::new),
                 step: p.entry.step,
-                device_key: p.device_key,
+                push_group: p.joined_group().map(str::to_owned),
                 consent: consent_ledger(&p.entry.consent),
                 utc_offset: None,
             })
@@ -192,25 +337,25 @@ impl LoopbackProvider {
         self.lock().queries
     }
 
-    /// What the recipient's simulated device reads from an encrypted-push record; `None` when
-    /// the record is not a push envelope, the number has no simulated device, or it does not
-    /// open.
+    /// What the recipient's simulated phone reads from an encrypted-push record; `None` when
+    /// the record is not a push payload, the number has no enrolled phone, or the payload
+    /// does not open (wrong ids, not from the orchestrator, a replay: each page opens once).
     pub fn open_push(&self, record: &SentRecord) -> Option<Vec<u8>> {
         let MessageBody::Encrypted { ciphertext } = &record.message.body else {
             return None;
         };
-        let inner = self.lock();
+        let mut inner = self.lock();
         let phone = inner
             .phones
-            .iter()
+            .iter_mut()
             .find(|p| p.entry.number == record.message.recipient)?;
-        HpkeDeviceEnvelope::open(
-            phone.device_secret.as_ref()?,
-            &record.message.alert,
-            &record.message.id,
-            ciphertext,
-        )
-        .ok()
+        let Some(App::Joined { phone, .. }) = &mut phone.app else {
+            return None;
+        };
+        phone
+            .open(&record.message.alert, &record.message.id, ciphertext)
+            .ok()
+            .map(|plain| plain.expose_secret().clone())
     }
 
     fn can_carry(phone: &Phone, route: Route) -> bool {
@@ -219,7 +364,7 @@ impl LoopbackProvider {
             Route::RcsE2ee => e.reach == Reach::Rcs && e.e2ee == E2ee::Verified,
             Route::RcsPlain => e.reach == Reach::Rcs,
             Route::SmsLink => e.reach != Reach::Unreachable,
-            Route::EncryptedPush => phone.device_key.is_some(),
+            Route::EncryptedPush => phone.joined_group().is_some(),
             Route::Blocked => false,
         }
     }

@@ -4,7 +4,6 @@ use std::fmt;
 
 use rcsec_capability::{E2ee, Reach};
 use rcsec_core::Msisdn;
-use rcsec_keying::hpke::PublicKey;
 
 /// Why a roster could not be loaded. Never echoes numbers.
 #[derive(Debug, thiserror::Error)]
@@ -53,8 +52,6 @@ struct RawEntry {
     #[serde(default)]
     step: u32,
     #[serde(default)]
-    device_public_key: Option<String>,
-    #[serde(default)]
     simulated_device: bool,
     #[serde(default)]
     consent: Vec<String>,
@@ -83,9 +80,11 @@ pub struct RosterEntry {
     pub region: Option<String>,
     /// Escalation step.
     pub step: u32,
-    /// A device key given in the roster (hex X25519).
-    pub device_public_key: Option<PublicKey>,
-    /// Whether the loopback simulates an enrolled device (and generates its key).
+    /// Whether the loopback simulates a phone with the rcsec app: it generates a device
+    /// identity and key package, and joins the team group named by [`RosterEntry::group`]
+    /// (`loopback` when empty) when [`LoopbackProvider::enroll_devices`] runs.
+    ///
+    /// [`LoopbackProvider::enroll_devices`]: crate::LoopbackProvider::enroll_devices
     pub simulated_device: bool,
     /// Message categories the recipient opted in to (`incident`, `maintenance`, ...).
     pub consent: Vec<String>,
@@ -128,8 +127,8 @@ fn parse_e2ee(s: &str) -> Option<E2ee> {
 impl Roster {
     /// Parses roster TOML: a list of `[[recipient]]` tables with `name`, `number`, `reach`
     /// (`rcs`, `sms_only`, `unreachable`), `e2ee` (`verified`, `unverified`, `unavailable`,
-    /// `unknown`), and optional `carrier`, `group`, `region`, `step`, `device_public_key`
-    /// (hex), `simulated_device` and `consent` (categories opted in to).
+    /// `unknown`), and optional `carrier`, `group`, `region`, `step`,
+    /// `simulated_device` and `consent` (categories opted in to).
     ///
     /// # Errors
     /// [`RosterError`] naming the entry and field.
@@ -152,13 +151,6 @@ impl Roster {
             if entries.iter().any(|e| e.number == number) {
                 return Err(RosterError::Duplicate(index));
             }
-            let device_public_key = match r.device_public_key {
-                Some(h) => {
-                    let bytes = hex::decode(h.trim()).map_err(|_| invalid("device_public_key"))?;
-                    Some(PublicKey::from_bytes(&bytes).map_err(|_| invalid("device_public_key"))?)
-                }
-                None => None,
-            };
             entries.push(RosterEntry {
                 name: r.name,
                 number,
@@ -168,7 +160,6 @@ impl Roster {
                 group: r.group.unwrap_or_default(),
                 region: r.region,
                 step: r.step,
-                device_public_key,
                 simulated_device: r.simulated_device,
                 consent: r.consent,
             });

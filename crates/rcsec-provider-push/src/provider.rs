@@ -13,8 +13,8 @@ use url::Url;
 
 use crate::recipient::RecipientKeyer;
 
-/// Smallest payload accepted: an HPKE `enc` (32 bytes) plus an AEAD tag (16) plus one byte.
-/// Anything shorter cannot be a protected payload.
+/// Smallest payload accepted. An MLS `PrivateMessage` is far larger (a header, two AEAD tags
+/// and a 64-byte signature inside); anything this short cannot be a protected payload.
 pub const MIN_CIPHERTEXT_BYTES: usize = 49;
 
 /// Largest payload accepted (push services cap payloads at a few KiB; the gateway may add its

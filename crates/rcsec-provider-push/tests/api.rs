@@ -11,10 +11,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use rcsec::keying::hpke;
+use rcsec::keying::device::{Device, ValidatedKeyPackage};
+use rcsec::keying::group::GroupConfig;
+use rcsec::keying::mls::codec::Decode;
+use rcsec::keying::mls::framing::MlsMessage;
+use rcsec::protect::{GroupStateKey, MemoryGroupStore, MlsTeamProtector, PagedDevice};
 use rcsec::{
-    HpkeDeviceEnvelope, MessageBody, MessageId, MessagingProvider, OutboundMessage, PushProtector,
-    SendError,
+    MessageBody, MessageId, MessagingProvider, OutboundMessage, PushProtector, Responder, SendError,
 };
 use rcsec_capability::Route;
 use rcsec_core::{AlertId, Msisdn, Redacted, Secret, Timestamp};
@@ -121,15 +124,38 @@ fn message(id: &str, body: MessageBody) -> OutboundMessage {
     }
 }
 
+/// The orchestrator's protector with one enrolled phone in team `oncall`.
+async fn team_with_phone() -> (MlsTeamProtector, PagedDevice) {
+    let now = Timestamp::from_secs(1_800_000_000);
+    let protector = MlsTeamProtector::open(
+        Device::generate("rcsec/orchestrator").unwrap(),
+        Arc::new(MemoryGroupStore::new()),
+        GroupStateKey::new(Secret::new([5; 32])),
+        GroupConfig::default(),
+    )
+    .await
+    .unwrap();
+    let device = Device::generate("alice/phone").unwrap();
+    let bundle = device.key_package(now, Duration::from_secs(3600)).unwrap();
+    let validated = ValidatedKeyPackage::validate(&bundle.key_package, now).unwrap();
+    let enrolled = protector.enroll("oncall", &validated).await.unwrap();
+    let key = protector.signature_key("oncall").await.unwrap();
+    let phone = PagedDevice::join(&enrolled.welcome, bundle, &device, key).unwrap();
+    (protector, phone)
+}
+
 #[tokio::test]
-async fn the_gateway_sees_ciphertext_only_and_the_device_can_open_it() {
+async fn the_gateway_sees_an_mls_private_message_only_and_the_phone_opens_it() {
     let (url, gateway) = fake_gateway().await;
     let push = provider(url);
-    let (device_sk, device_pk) = hpke::generate_key_pair().unwrap();
+    let (protector, mut phone) = team_with_phone().await;
     let alert = AlertId::new("c4a1b2d3e4f50617").unwrap();
     let id = MessageId::new("m-1").unwrap();
-    let ciphertext = HpkeDeviceEnvelope
-        .protect(&device_pk, &alert, &id, CANARY.as_bytes())
+    let responder =
+        Responder::new(Msisdn::parse(NUMBER).unwrap(), "Alice").with_push_group("oncall");
+    let ciphertext = protector
+        .protect(&responder, &alert, &id, CANARY.as_bytes())
+        .await
         .unwrap();
     let delivery = push
         .send(&message("m-1", MessageBody::Encrypted { ciphertext }))
@@ -152,12 +178,23 @@ async fn the_gateway_sees_ciphertext_only_and_the_device_can_open_it() {
         json["recipient"],
         RecipientKeyer::new(Secret::new([4; 32])).key_for(&Msisdn::parse(NUMBER).unwrap())
     );
-    // What the gateway forwards is exactly what the device opens.
+    // What the gateway forwards is an MLSMessage (PrivateMessage) of the team group, and it
+    // is exactly what the phone opens.
     let forwarded = STANDARD
         .decode(json["ciphertext"].as_str().unwrap())
         .unwrap();
+    let Ok(MlsMessage::Private(private)) = MlsMessage::from_bytes(&forwarded) else {
+        panic!("the push body is not an MLS PrivateMessage");
+    };
+    assert_eq!(private.group_id, b"oncall");
+    let forwarded_canary = CANARY.as_bytes();
+    assert!(
+        !forwarded
+            .windows(forwarded_canary.len())
+            .any(|w| w == forwarded_canary)
+    );
     assert_eq!(
-        HpkeDeviceEnvelope::open(&device_sk, &alert, &id, &forwarded).unwrap(),
+        phone.open(&alert, &id, &forwarded).unwrap().expose_secret(),
         CANARY.as_bytes()
     );
     assert_eq!(g.headers[0]["idempotency-key"], "m-1");

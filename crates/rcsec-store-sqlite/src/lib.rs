@@ -8,6 +8,7 @@
 //! | [`rcsec_capability::PinStore`] | [`SqlitePinStore`] | `pins` |
 //! | [`rcsec::Outbox`] | [`SqliteOutbox`] | `outbox` |
 //! | [`rcsec::state::AlertStateStore`] | [`SqliteAlertStateStore`] | `alert_state` |
+//! | [`rcsec::GroupStore`] | [`SqliteGroupStore`] | `mls_groups` |
 //!
 //! All adapters share one [`SqliteStore`]: one file (one thing to back up and protect), in WAL
 //! mode with `synchronous = FULL` by default (an acknowledged audit append or outbox change
@@ -61,8 +62,9 @@
 //!
 //! # Security
 //! The file holds link records, ciphertext blobs, the audit log, the outbox (message content
-//! until sent) and the orchestrator's alert state (sealed under the application's state key,
-//! which must not live next to the file): give it the permissions of a secret. Pins are keyed by a keyed hash of the number,
+//! until sent), the orchestrator's alert state and MLS group states (both sealed under
+//! application keys, which must not live next to the file): give it the permissions of a
+//! secret. Pins are keyed by a keyed hash of the number,
 //! never the number.
 
 #![forbid(unsafe_code)]
@@ -71,6 +73,7 @@ pub mod audit;
 mod blob;
 mod convert;
 mod error;
+mod group;
 mod outbox;
 mod pin;
 mod schema;
@@ -81,6 +84,7 @@ mod token;
 pub use audit::SqliteAuditSink;
 pub use blob::SqliteBlobStore;
 pub use error::SqliteError;
+pub use group::SqliteGroupStore;
 pub use outbox::SqliteOutbox;
 pub use pin::SqlitePinStore;
 pub use schema::SCHEMA_VERSION;

@@ -101,6 +101,14 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX alert_state_closed ON alert_state (open, updated_at);
     ",
+    // 4: MLS team-group states for the push protector, sealed (AES-256-GCM) by the caller.
+    "
+    CREATE TABLE mls_groups (
+        group_id BLOB PRIMARY KEY NOT NULL CHECK (length(group_id) > 0),
+        version INTEGER NOT NULL CHECK (version > 0),
+        sealed BLOB NOT NULL
+    ) STRICT;
+    ",
 ];
 
 /// Brings the database to [`SCHEMA_VERSION`].

@@ -106,7 +106,7 @@ impl SqliteOptions {
 
 /// One SQLite database shared by every adapter of this crate.
 ///
-/// All five adapters keep their tables in the same file (one file to back up, one WAL, and an
+/// All the adapters keep their tables in the same file (one file to back up, one WAL, and an
 /// outbox change can never be durable while the audit line about it is not). Cheap to clone:
 /// clones share the pool.
 ///

@@ -47,3 +47,9 @@ mod alert_state_store {
 
     rcsec::alert_state_store_tests!(|| SqliteAlertStateStore::open_temporary().unwrap());
 }
+
+mod group_store {
+    use rcsec_store_sqlite::SqliteGroupStore;
+
+    rcsec::group_store_tests!(|| SqliteGroupStore::open_temporary().unwrap());
+}

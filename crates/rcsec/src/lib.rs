@@ -19,9 +19,10 @@
 //! - [`ticket`]: the [`TicketSink`] seam and [`MemoryTicketSink`].
 //! - [`sms`]: the [`SmsGuard`](sms::SmsGuard) every SMS-carrying provider applies (the
 //!   policy's template with a one-time link, one GSM-7 segment).
-//! - [`protect`]: the [`PushProtector`] seam for the encrypted-push route; today an HPKE
-//!   envelope to the recipient's enrolled device ([`HpkeDeviceEnvelope`]), to be replaced by
-//!   the MLS group session.
+//! - [`protect`]: the [`PushProtector`] seam for the encrypted-push route: an MLS
+//!   `PrivateMessage` of the responder's team group ([`MlsTeamProtector`]), its state sealed
+//!   and stored through a [`GroupStore`] before the ciphertext leaves; [`PagedDevice`] is the
+//!   phone's side.
 //! - [`facts`]: the capability layer's observations as the policy's fail-closed facts.
 //! - [`responder`]: who gets paged.
 //! - [`state`]: open alerts kept across restarts ([`state::AlertStateStore`]), sealed under
@@ -86,7 +87,8 @@
 //!
 //! # Crate features
 //! - `test-utils`: the conformance suites for adapters — `outbox_tests!`,
-//!   `messaging_provider_tests!` and `ticket_sink_tests!` (module `conformance`) here and, through
+//!   `messaging_provider_tests!`, `ticket_sink_tests!` (module `conformance`) and
+//!   `group_store_tests!` (for [`GroupStore`] adapters) here and, through
 //!   the re-exported modules, `rcsec::link::token_store_tests!`, `rcsec::link::blob_store_tests!`,
 //!   `rcsec::audit::audit_sink_tests!` and `rcsec::capability::pin_store_tests!`. Enable it in
 //!   `[dev-dependencies]`.
@@ -145,7 +147,10 @@ pub use orchestrator::{
 pub use outbox::{
     Claim, ClaimToken, MemoryOutbox, Outbox, OutboxError, OutboxState, OutboxStatus, Settlement,
 };
-pub use protect::{HpkeDeviceEnvelope, ProtectError, PushProtector};
+pub use protect::{
+    GroupStore, GroupStoreError, MemoryGroupStore, MlsTeamProtector, NoPushDevices, PagedDevice,
+    ProtectError, PushProtector,
+};
 pub use provider::{
     DeliveryId, MessagingProvider, ProviderHealth, RecordingProvider, ScriptedFailure, SendError,
 };

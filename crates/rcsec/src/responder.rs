@@ -3,7 +3,6 @@
 use std::fmt;
 
 use rcsec_core::Msisdn;
-use rcsec_keying::hpke::PublicKey;
 use rcsec_policy::Region;
 use rcsec_policy::consent::ConsentLedger;
 
@@ -24,8 +23,12 @@ pub struct Responder {
     pub region: Option<Region>,
     /// Escalation step: step 0 is paged at once, step 1 after the acknowledgement timeout, ...
     pub step: u32,
-    /// The X25519 public key of their device enrolled for encrypted push, if any.
-    pub device_key: Option<PublicKey>,
+    /// The team group (MLS) their phone(s) are enrolled in for encrypted push, if any. Pages
+    /// on the push route are `PrivateMessage`s of this group: every device in it can read
+    /// them, so a group is the confidentiality boundary (one group per person is a valid
+    /// choice). Whether a device is actually enrolled is the protector's to say
+    /// ([`PushProtector::reaches`](crate::PushProtector::reaches)).
+    pub push_group: Option<String>,
     /// Their opt-ins: P2–P3 messages need one for their category (`incident`); P0–P1 pages
     /// are essential and need none.
     pub consent: ConsentLedger,
@@ -43,7 +46,7 @@ impl Responder {
             group: String::new(),
             region: None,
             step: 0,
-            device_key: None,
+            push_group: None,
             consent: ConsentLedger::new(),
             utc_offset: None,
         }
@@ -56,10 +59,10 @@ impl Responder {
         self
     }
 
-    /// Sets the enrolled device key.
+    /// Sets the push team group.
     #[must_use]
-    pub fn with_device(mut self, key: PublicKey) -> Self {
-        self.device_key = Some(key);
+    pub fn with_push_group(mut self, group: impl Into<String>) -> Self {
+        self.push_group = Some(group.into());
         self
     }
 
@@ -83,7 +86,7 @@ impl fmt::Debug for Responder {
         f.debug_struct("Responder")
             .field("number", &self.number)
             .field("step", &self.step)
-            .field("device", &self.device_key.is_some())
+            .field("push_group", &self.push_group.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -17,6 +17,8 @@ mod escalation;
 mod failover;
 #[path = "api/oncall.rs"]
 mod oncall;
+#[path = "api/push_mls.rs"]
+mod push_mls;
 #[path = "api/resolve.rs"]
 mod resolve;
 #[path = "api/routes.rs"]

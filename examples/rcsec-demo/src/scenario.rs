@@ -107,6 +107,7 @@ pub async fn run(opts: &Options, out: &mut dyn Write) -> Result<Summary, DemoErr
         .outbox(Arc::clone(&stores.outbox))
         .tickets(tickets.clone())
         .provider(loopback.clone())
+        .protector(loopback.team_protector().await.map_err(pipeline)?)
         .config(OrchestratorConfig::new(link_base))
         .build()
         .map_err(pipeline)?;

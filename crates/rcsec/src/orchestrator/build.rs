@@ -13,7 +13,7 @@ use super::quiet_hours::QuietHours;
 use super::rate_limit::RateLimit;
 use super::{Orchestrator, State};
 use crate::outbox::{MemoryOutbox, Outbox};
-use crate::protect::{HpkeDeviceEnvelope, PushProtector};
+use crate::protect::{NoPushDevices, PushProtector};
 use crate::provider::MessagingProvider;
 use crate::state::{AlertStateStore, StateSealer};
 use crate::ticket::{MemoryTicketSink, TicketSink};
@@ -204,7 +204,8 @@ impl OrchestratorBuilder {
         self
     }
 
-    /// The push protector (default: [`HpkeDeviceEnvelope`]).
+    /// The push protector (default: [`NoPushDevices`], which closes the push route; wire an
+    /// [`MlsTeamProtector`](crate::protect::MlsTeamProtector) to page enrolled phones).
     #[must_use]
     pub fn protector(mut self, protector: Arc<dyn PushProtector>) -> Self {
         self.protector = Some(protector);
@@ -292,9 +293,7 @@ impl OrchestratorBuilder {
             tickets: self
                 .tickets
                 .unwrap_or_else(|| Arc::new(MemoryTicketSink::new())),
-            protector: self
-                .protector
-                .unwrap_or_else(|| Arc::new(HpkeDeviceEnvelope)),
+            protector: self.protector.unwrap_or_else(|| Arc::new(NoPushDevices)),
             link_pseudonym_key,
             rng,
             config,

@@ -117,7 +117,7 @@ impl Orchestrator {
         batch.touch(&alert.id);
         let number = &responder.number;
         let resolution = self.resolver.resolve(number).await.ok();
-        let facts = facts::channel_facts(resolution.as_ref(), responder.device_key.is_some());
+        let facts = facts::channel_facts(resolution.as_ref(), self.protector.reaches(responder));
         let mut input = DecisionInput::new(alert.severity, &ctx.classification, &facts);
         input.group = &responder.group;
         input.region = responder.region.as_ref();
@@ -299,13 +299,10 @@ impl Orchestrator {
         let full = decision.treatment == rcsec_policy::Treatment::Full;
         let (body, content) = match route {
             Route::EncryptedPush => {
-                let device = responder
-                    .device_key
-                    .as_ref()
-                    .ok_or(OrchestratorError::Internal("push route without a device"))?;
                 let ciphertext = self
                     .protector
-                    .protect(device, &alert.id, &id, text.as_bytes())?;
+                    .protect(responder, &alert.id, &id, text.as_bytes())
+                    .await?;
                 let content = SentContent::Envelope {
                     bytes: ciphertext.len(),
                     protector: self.protector.name().to_owned(),

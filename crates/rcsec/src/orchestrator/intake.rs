@@ -152,16 +152,16 @@ impl Orchestrator {
                 continue;
             }
             let msg_id = self.message_id(&id, &responder.number, "r")?;
-            let body = match (route, responder.device_key.as_ref()) {
-                (Route::EncryptedPush, Some(device)) => MessageBody::Encrypted {
-                    ciphertext: self.protector.protect(
-                        device,
-                        &id,
-                        &msg_id,
-                        RESOLVED_TEXT.as_bytes(),
-                    )?,
-                },
-                (Route::SmsLink, _) => MessageBody::Sms {
+            let body = match route {
+                Route::EncryptedPush if self.protector.reaches(&responder) => {
+                    MessageBody::Encrypted {
+                        ciphertext: self
+                            .protector
+                            .protect(&responder, &id, &msg_id, RESOLVED_TEXT.as_bytes())
+                            .await?,
+                    }
+                }
+                Route::SmsLink => MessageBody::Sms {
                     text: rcsec_core::Redacted::new("text", RESOLVED_TEXT.to_owned()),
                 },
                 _ => MessageBody::Text {

@@ -38,7 +38,7 @@ impl Orchestrator {
         let now = self.now();
         let number = &responder.number;
         let resolution = self.resolver.resolve(number).await.ok();
-        let facts = facts::channel_facts(resolution.as_ref(), responder.device_key.is_some());
+        let facts = facts::channel_facts(resolution.as_ref(), self.protector.reaches(responder));
         let mut input = DecisionInput::new(ctx.alert.severity, &ctx.classification, &facts);
         input.group = &responder.group;
         input.region = responder.region.as_ref();

@@ -94,6 +94,8 @@ pub(crate) fn harness_with(
     let clock = ManualClock::new(T0);
     let roster = Roster::from_toml(ROSTER).unwrap();
     let loopback = Arc::new(LoopbackProvider::new(&roster, Arc::new(clock.clone())).unwrap());
+    // Dave's simulated phone joins its team group; the orchestrator pages it through MLS.
+    let protector = runtime().block_on(loopback.team_protector()).unwrap();
     let resolver = Resolver::builder(Arc::new(clock.clone()))
         .provider(loopback.clone(), Duration::from_secs(2))
         .pins(Arc::new(MemoryPinStore::new()))
@@ -119,6 +121,7 @@ pub(crate) fn harness_with(
         )
         .outbox(outbox.clone())
         .tickets(tickets.clone())
+        .protector(protector)
         .config(config);
     for p in before {
         builder = builder.provider(p);
