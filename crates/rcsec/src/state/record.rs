@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rcsec_core::{AlertId, Msisdn, Redacted, Route, Severity, Timestamp};
-use rcsec_keying::hpke::PublicKey;
 use rcsec_link::LinkId;
 use rcsec_policy::consent::ConsentLedger;
 use rcsec_policy::{Classifier, FallbackReason, Region};
@@ -77,7 +76,8 @@ struct ResponderDto {
     group: String,
     region: Option<String>,
     step: u32,
-    device_key: Option<String>,
+    #[serde(default)]
+    push_group: Option<String>,
     consent: Vec<ConsentDto>,
     utc_offset: Option<i16>,
 }
@@ -314,7 +314,7 @@ impl From<&Responder> for ResponderDto {
             group: r.group.clone(),
             region: r.region.as_ref().map(|g| g.as_str().to_owned()),
             step: r.step,
-            device_key: r.device_key.as_ref().map(|k| hex::encode(k.as_bytes())),
+            push_group: r.push_group.clone(),
             consent: r
                 .consent
                 .records()
@@ -333,16 +333,6 @@ impl From<&Responder> for ResponderDto {
 impl ResponderDto {
     fn restore(self) -> Result<Responder, RecordError> {
         let number = Msisdn::parse(&self.number).map_err(|_| RecordError::Invalid("number"))?;
-        let device_key = match self.device_key {
-            Some(k) => {
-                let bytes = hex::decode(k).map_err(|_| RecordError::Invalid("device key"))?;
-                Some(
-                    PublicKey::from_bytes(&bytes)
-                        .map_err(|_| RecordError::Invalid("device key"))?,
-                )
-            }
-            None => None,
-        };
         let mut consent = ConsentLedger::new();
         for c in self.consent {
             consent.grant(&c.category, c.granted_at, &c.terms_version);
@@ -362,7 +352,7 @@ impl ResponderDto {
             group: self.group,
             region: self.region.as_deref().map(Region::new),
             step: self.step,
-            device_key,
+            push_group: self.push_group,
             consent,
             utc_offset,
         })
