@@ -35,11 +35,12 @@ impl Loopback {
         )
         .unwrap();
         let clock = Arc::new(ManualClock::new(T0));
-        Self(Arc::new(
-            LoopbackProvider::new(&roster, clock)
-                .unwrap()
-                .with_sms_guard(guard),
-        ))
+        let loopback = LoopbackProvider::new(&roster, clock)
+            .unwrap()
+            .with_sms_guard(guard);
+        // The simulated phone carries encrypted push once it joined its MLS team group.
+        loopback.team_protector().await.unwrap();
+        Self(Arc::new(loopback))
     }
 }
 
