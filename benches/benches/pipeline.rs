@@ -28,11 +28,11 @@ use rcsec::link::{
 use rcsec::policy::Classifier;
 use rcsec::{
     Alert, AlertStatus, Artifact, MemoryOutbox, Orchestrator, OrchestratorConfig, Outbox,
-    RateLimit, Responder,
+    RateLimit, Responder, StepJournal,
 };
 use rcsec_provider_loopback::{LoopbackProvider, Roster};
 use rcsec_store_sqlite::{
-    Durability, SqliteAuditSink, SqliteBlobStore, SqliteOptions, SqliteOutbox, SqlitePinStore,
+    Durability, SqliteAuditSink, SqliteBlobStore, SqliteJournal, SqliteOptions, SqlitePinStore,
     SqliteStore, SqliteTokenStore,
 };
 
@@ -72,6 +72,8 @@ struct Stores {
     audit: Arc<dyn AuditSink>,
     pins: Arc<dyn PinStore>,
     outbox: Arc<dyn Outbox>,
+    /// Writes each step's audit events and outbox change together (SQLite: one transaction).
+    journal: Option<Arc<dyn StepJournal>>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -82,6 +84,7 @@ fn memory() -> Stores {
         audit: Arc::new(MemoryAuditSink::new()),
         pins: Arc::new(MemoryPinStore::new()),
         outbox: Arc::new(MemoryOutbox::new()),
+        journal: None,
         _dir: None,
     }
 }
@@ -99,13 +102,19 @@ fn sqlite_normal() -> Stores {
     on_sqlite(store, Some(dir))
 }
 
+/// The stores as an application wires them: the audit log and outbox through one
+/// [`SqliteJournal`], so each pipeline step is one transaction.
 fn on_sqlite(store: SqliteStore, dir: Option<tempfile::TempDir>) -> Stores {
+    let journal = Arc::new(SqliteJournal::new(
+        SqliteAuditSink::open(store.clone()).unwrap(),
+    ));
     Stores {
         tokens: Arc::new(SqliteTokenStore::new(store.clone())),
         blobs: Arc::new(SqliteBlobStore::new(store.clone())),
-        audit: Arc::new(SqliteAuditSink::open(store.clone()).unwrap()),
-        pins: Arc::new(SqlitePinStore::new(store.clone(), &Secret::new([3; 32]))),
-        outbox: Arc::new(SqliteOutbox::new(store)),
+        audit: journal.audit_sink(),
+        pins: Arc::new(SqlitePinStore::new(store, &Secret::new([3; 32]))),
+        outbox: journal.outbox(),
+        journal: Some(journal),
         _dir: dir,
     }
 }
@@ -128,7 +137,8 @@ fn pipeline(
         max: usize::MAX,
         window: Duration::from_secs(1),
     };
-    let orch = Orchestrator::builder()
+    let pseudonymizer = Pseudonymizer::new(AuditKey::from_bytes(1, &Secret::new([9; 32])));
+    let builder = Orchestrator::builder()
         .clock(Arc::new(clock.clone()))
         .classifier(Arc::clone(classifier))
         .resolver(Arc::new(resolver))
@@ -136,12 +146,14 @@ fn pipeline(
             Arc::new(Keyring::generate(KeyringPolicy::default(), clock.now(), &OsRandom).unwrap()),
             stores.tokens,
             stores.blobs,
-        )
-        .audit(
-            stores.audit,
-            Pseudonymizer::new(AuditKey::from_bytes(1, &Secret::new([9; 32]))),
-        )
-        .outbox(stores.outbox)
+        );
+    let builder = match stores.journal {
+        Some(journal) => builder.journal(journal, pseudonymizer),
+        None => builder
+            .audit(stores.audit, pseudonymizer)
+            .outbox(stores.outbox),
+    };
+    let orch = builder
         .provider(loopback.clone())
         .protector(rt.block_on(loopback.team_protector()).unwrap())
         .config(config)

@@ -102,6 +102,11 @@ impl SqliteAuditSink {
         })
     }
 
+    /// The database this log is in.
+    pub(crate) fn store(&self) -> &SqliteStore {
+        &self.store
+    }
+
     /// Appends a batch from synchronous code (no runtime needed): what
     /// [`AuditSink::append`] does, on the calling thread.
     ///
@@ -331,35 +336,79 @@ fn append(
     let mut tail = cached(cache);
     catch_up(&tx, &mut tail)?;
     if !batch.is_empty() {
-        let mut buf = Vec::with_capacity(512);
-        let mut insert =
-            tx.prepare_cached("INSERT INTO audit_events (seq, line) VALUES (?1, ?2)")?;
-        for pending in batch {
-            buf.clear();
-            let event = tail.writer.append(pending, &mut buf);
-            let line = buf.strip_suffix(b"\n").ok_or(SqliteError::Internal)?;
-            insert.execute(params![sql_seq(event.sequence())?, line])?;
-        }
-        drop(insert);
-        buf.pop();
-        tail.last_line = buf;
-        let mut line = Vec::new();
-        if let Some(cp) = tail.writer.checkpoint_if_due(&mut line) {
-            line.pop();
-            tx.prepare_cached(
-                "INSERT INTO audit_checkpoints (size, line, frontier) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![
-                sql_seq(cp.size())?,
-                line,
-                tail.writer.state().frontier_bytes()
-            ])?;
-        }
+        append_rows(&tx, &mut tail, batch)?;
         tx.commit()?;
     }
     let head = tail.writer.head();
     remember(cache, tail);
     Ok(head)
+}
+
+/// Numbers, chains and inserts `batch` after `tail` (which must be caught up) inside the
+/// caller's write transaction, signing a checkpoint if one is due; `tail` then ends on the
+/// batch. The caller commits, then [`remember`]s the tail: a rolled-back batch never reaches
+/// the cache.
+fn append_rows(conn: &Connection, tail: &mut Tail, batch: Vec<PendingEvent>) -> Result<(), Caught> {
+    let mut buf = Vec::with_capacity(512);
+    let mut insert = conn.prepare_cached("INSERT INTO audit_events (seq, line) VALUES (?1, ?2)")?;
+    for pending in batch {
+        buf.clear();
+        let event = tail.writer.append(pending, &mut buf);
+        let line = buf.strip_suffix(b"\n").ok_or(SqliteError::Internal)?;
+        insert.execute(params![sql_seq(event.sequence())?, line])?;
+    }
+    drop(insert);
+    buf.pop();
+    tail.last_line = buf;
+    let mut line = Vec::new();
+    if let Some(cp) = tail.writer.checkpoint_if_due(&mut line) {
+        line.pop();
+        conn.prepare_cached(
+            "INSERT INTO audit_checkpoints (size, line, frontier) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![
+            sql_seq(cp.size())?,
+            line,
+            tail.writer.state().frontier_bytes()
+        ])?;
+    }
+    Ok(())
+}
+
+/// An append that is one part of a larger transaction (see [`crate::SqliteJournal`]).
+pub(crate) struct AppendInTx<'a> {
+    cache: &'a Mutex<Tail>,
+    tail: Tail,
+}
+
+impl<'a> AppendInTx<'a> {
+    /// Catches the sink's cached tail up with the table inside `tx` (which holds the write
+    /// lock), ready to append after it.
+    pub(crate) fn begin(conn: &Connection, sink: &'a SqliteAuditSink) -> Result<Self, SinkError> {
+        let mut tail = cached(&sink.cache);
+        catch_up(conn, &mut tail).map_err(Caught::into_sink)?;
+        Ok(Self {
+            cache: &sink.cache,
+            tail,
+        })
+    }
+
+    /// Appends `batch` inside the transaction.
+    pub(crate) fn append(
+        &mut self,
+        conn: &Connection,
+        batch: Vec<PendingEvent>,
+    ) -> Result<(), SinkError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        append_rows(conn, &mut self.tail, batch).map_err(Caught::into_sink)
+    }
+
+    /// After the transaction committed: the sink's cache moves on to the new tail.
+    pub(crate) fn committed(self) {
+        remember(self.cache, self.tail);
+    }
 }
 
 fn head(conn: &mut Connection, cache: &Mutex<Tail>) -> Result<Head, Caught> {

@@ -9,6 +9,7 @@
 //! | [`rcsec::Outbox`] | [`SqliteOutbox`] | `outbox` |
 //! | [`rcsec::state::AlertStateStore`] | [`SqliteAlertStateStore`] | `alert_state` |
 //! | [`rcsec::GroupStore`] | [`SqliteGroupStore`] | `mls_groups` |
+//! | [`rcsec::StepJournal`] | [`SqliteJournal`] | `audit_events` + `outbox`, one transaction per step |
 //!
 //! All adapters share one [`SqliteStore`]: one file (one thing to back up and protect), in WAL
 //! mode with `synchronous = FULL` by default (an acknowledged audit append or outbox change
@@ -74,6 +75,7 @@ mod blob;
 mod convert;
 mod error;
 mod group;
+mod journal;
 mod outbox;
 mod pin;
 mod schema;
@@ -85,6 +87,7 @@ pub use audit::SqliteAuditSink;
 pub use blob::SqliteBlobStore;
 pub use error::SqliteError;
 pub use group::SqliteGroupStore;
+pub use journal::SqliteJournal;
 pub use outbox::SqliteOutbox;
 pub use pin::SqlitePinStore;
 pub use schema::SCHEMA_VERSION;

@@ -52,6 +52,11 @@ fn state(raw: &str) -> Result<OutboxState, SqliteError> {
     OutboxState::parse(raw).ok_or(corrupt("state"))
 }
 
+/// Whether any message is due at `?1` (the condition of [`claim_due`]'s select).
+const DUE_EXISTS: &str = "SELECT 1 FROM outbox WHERE expires_at > ?1 AND ( \
+     (state = 'pending' AND next_attempt_at <= ?1) \
+     OR (state = 'in_flight' AND lease_until <= ?1)) LIMIT 1";
+
 fn claim_due(
     conn: &mut Connection,
     now: Timestamp,
@@ -61,6 +66,13 @@ fn claim_due(
     let lease_until = now.saturating_add(lease);
     let (now_ms, lease_ms) = (ts(now)?, ts(lease_until)?);
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    // Most polls find nothing due (the pipeline claims its own messages as it enqueues them):
+    // answer those from a read, without taking the write lock or writing a commit. A message
+    // that becomes due just after this read is claimed by the next poll, as if it had become
+    // due after the claim.
+    if !conn.prepare_cached(DUE_EXISTS)?.exists(params![now_ms])? {
+        return Ok(Vec::new());
+    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let due: Vec<(i64, String, Vec<u8>, i64)> = tx
         .prepare_cached(
@@ -163,8 +175,68 @@ fn insert(conn: &Connection, row: &Pending, now: i64) -> Result<bool, SqliteErro
     Ok(n == 1)
 }
 
+/// Inserts `row` as already claimed (in flight, attempt 1, leased until `lease_until`); `false`
+/// if its id was already stored.
+fn insert_claimed(
+    conn: &Connection,
+    row: &Pending,
+    now: i64,
+    lease_until: i64,
+) -> Result<bool, SqliteError> {
+    let n = conn
+        .prepare_cached(
+            "INSERT INTO outbox (message_id, message, expires_at, state, attempts, \
+             next_attempt_at, lease_until) VALUES (?1, ?2, ?3, 'in_flight', 1, ?4, ?5) \
+             ON CONFLICT (message_id) DO NOTHING",
+        )?
+        .execute(params![row.id, row.bytes, row.expires_at, now, lease_until])?;
+    Ok(n == 1)
+}
+
+/// Messages to store and claim in one transaction, encoded and ready to move into a blocking
+/// closure (also used by [`crate::SqliteJournal`]).
+pub(crate) struct ClaimedBatch {
+    rows: Vec<Pending>,
+    messages: Vec<OutboundMessage>,
+    now: i64,
+    lease_until: Timestamp,
+}
+
+impl ClaimedBatch {
+    pub(crate) fn new(
+        messages: &[OutboundMessage],
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<Self, SqliteError> {
+        let lease_until = now.saturating_add(lease);
+        // Reject an unrepresentable lease here rather than inside the transaction.
+        ts(lease_until)?;
+        Ok(Self {
+            rows: messages.iter().map(Pending::of).collect::<Result<_, _>>()?,
+            messages: messages.to_vec(),
+            now: ts(now)?,
+            lease_until,
+        })
+    }
+
+    /// Inserts every row inside the caller's transaction; the claim of each new one.
+    pub(crate) fn apply(self, conn: &Connection) -> Result<Vec<Option<Claim>>, SqliteError> {
+        let lease_ms = ts(self.lease_until)?;
+        let mut out = Vec::with_capacity(self.rows.len());
+        for (row, message) in self.rows.iter().zip(self.messages) {
+            let created = insert_claimed(conn, row, self.now, lease_ms)?;
+            out.push(created.then_some(Claim {
+                message,
+                attempt: 1,
+                lease_until: self.lease_until,
+            }));
+        }
+        Ok(out)
+    }
+}
+
 /// One fenced state change, owned so it can move into a blocking closure.
-enum Change {
+pub(crate) enum Change {
     Sent {
         claim: (String, u32),
         provider: String,
@@ -209,7 +281,7 @@ impl Change {
         }
     }
 
-    fn of(settlement: &Settlement) -> Result<Self, SqliteError> {
+    pub(crate) fn of(settlement: &Settlement) -> Result<Self, SqliteError> {
         Ok(match settlement {
             Settlement::Sent {
                 claim,
@@ -228,7 +300,7 @@ impl Change {
         })
     }
 
-    fn apply(&self, conn: &Connection) -> Result<Result<(), OutboxError>, SqliteError> {
+    pub(crate) fn apply(&self, conn: &Connection) -> Result<Result<(), OutboxError>, SqliteError> {
         match self {
             Self::Sent {
                 claim,
@@ -362,6 +434,27 @@ impl Outbox for SqliteOutbox {
                     .collect::<Result<Vec<_>, _>>()?;
                 tx.commit()?;
                 Ok(created)
+            })
+            .await?)
+    }
+
+    async fn enqueue_claimed(
+        &self,
+        messages: &[OutboundMessage],
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<Vec<Option<Claim>>, OutboxError> {
+        if messages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let batch = ClaimedBatch::new(messages, now, lease)?;
+        Ok(self
+            .store
+            .write(move |conn| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let claims = batch.apply(&tx)?;
+                tx.commit()?;
+                Ok(claims)
             })
             .await?)
     }

@@ -53,3 +53,11 @@ mod group_store {
 
     rcsec::group_store_tests!(|| SqliteGroupStore::open_temporary().unwrap());
 }
+
+mod journal {
+    use rcsec_store_sqlite::{SqliteAuditSink, SqliteJournal, SqliteStore};
+
+    rcsec::journal_tests!(|| SqliteJournal::new(
+        SqliteAuditSink::open(SqliteStore::open_temporary().unwrap()).unwrap()
+    ));
+}

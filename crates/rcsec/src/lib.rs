@@ -116,6 +116,7 @@ pub mod facts;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod ingest;
+pub mod journal;
 pub mod message;
 pub mod orchestrator;
 pub mod outbox;
@@ -137,6 +138,7 @@ pub use rcsec_link as link;
 pub use rcsec_policy as policy;
 
 pub use alert::{Alert, AlertStatus, Artifact};
+pub use journal::{JournalError, SplitJournal, StepJournal};
 pub use message::{ActionKind, MessageBody, MessageId, OutboundMessage};
 pub use orchestrator::RESOLVED_TEXT;
 pub use orchestrator::{

@@ -1,5 +1,5 @@
 //! The conformance suites against this crate's in-memory implementations: the outbox, the
-//! recording provider (every route, SMS guarded) and the memory ticket sink.
+//! recording provider (every route, SMS guarded), the memory ticket sink and the split journal.
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
@@ -106,4 +106,16 @@ mod memory_ticket_sink {
     }
 
     rcsec::ticket_sink_tests!(Memory::start);
+}
+
+mod split_journal {
+    use std::sync::Arc;
+
+    use rcsec::audit::MemoryAuditSink;
+    use rcsec::{MemoryOutbox, SplitJournal};
+
+    rcsec::journal_tests!(|| SplitJournal::new(
+        Arc::new(MemoryOutbox::new()),
+        Arc::new(MemoryAuditSink::new())
+    ));
 }

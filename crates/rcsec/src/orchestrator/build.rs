@@ -12,6 +12,7 @@ use rcsec_policy::{Classifier, Policy};
 use super::quiet_hours::QuietHours;
 use super::rate_limit::RateLimit;
 use super::{Orchestrator, State};
+use crate::journal::{SplitJournal, StepJournal};
 use crate::outbox::{MemoryOutbox, Outbox};
 use crate::protect::{NoPushDevices, PushProtector};
 use crate::provider::MessagingProvider;
@@ -107,6 +108,9 @@ pub enum BuildError {
     /// The random source failed while generating a default key.
     #[error("random source failed")]
     Random,
+    /// Two parts that must agree do not (named).
+    #[error("orchestrator parts conflict: {0}")]
+    Conflict(&'static str),
 }
 
 /// The keyring and stores links are issued with.
@@ -126,6 +130,7 @@ pub struct OrchestratorBuilder {
     links: Option<LinkParts>,
     audit: Option<(Arc<dyn AuditSink>, Pseudonymizer)>,
     outbox: Option<Arc<dyn Outbox>>,
+    journal: Option<Arc<dyn StepJournal>>,
     providers: Vec<Arc<dyn MessagingProvider>>,
     tickets: Option<Arc<dyn TicketSink>>,
     protector: Option<Arc<dyn PushProtector>>,
@@ -187,6 +192,18 @@ impl OrchestratorBuilder {
     #[must_use]
     pub fn outbox(mut self, outbox: Arc<dyn Outbox>) -> Self {
         self.outbox = Some(outbox);
+        self
+    }
+
+    /// The audit sink and outbox as one [`StepJournal`] (instead of [`Self::audit`] and
+    /// [`Self::outbox`]): each pipeline step's audit events and outbox change are written
+    /// with one call, which a backend holding both in one database (the SQLite store) makes
+    /// one transaction. Events are built with `pseudonymizer`.
+    #[must_use]
+    pub fn journal(mut self, journal: Arc<dyn StepJournal>, pseudonymizer: Pseudonymizer) -> Self {
+        self.audit = Some((journal.audit_sink(), pseudonymizer));
+        self.outbox = Some(journal.outbox());
+        self.journal = Some(journal);
         self
     }
 
@@ -279,6 +296,26 @@ impl OrchestratorBuilder {
                 clock.now(),
             )
         });
+        let outbox = self.outbox.unwrap_or_else(|| Arc::new(MemoryOutbox::new()));
+        let journal = match self.journal {
+            // A journal writing other stores than the ones the orchestrator reads would split
+            // the pipeline's state in two.
+            Some(j) => {
+                let same_outbox = std::ptr::addr_eq(Arc::as_ptr(&j.outbox()), Arc::as_ptr(&outbox));
+                let same_sink =
+                    std::ptr::addr_eq(Arc::as_ptr(&j.audit_sink()), Arc::as_ptr(&audit_sink));
+                if !(same_outbox && same_sink) {
+                    return Err(BuildError::Conflict(
+                        "the journal's outbox and audit sink must be the ones in use",
+                    ));
+                }
+                j
+            }
+            None => Arc::new(SplitJournal::new(
+                Arc::clone(&outbox),
+                Arc::clone(&audit_sink),
+            )),
+        };
         Ok(Orchestrator {
             clock,
             policy: self.policy.unwrap_or_default(),
@@ -288,7 +325,8 @@ impl OrchestratorBuilder {
             tokens,
             audit_sink,
             pseudonymizer,
-            outbox: self.outbox.unwrap_or_else(|| Arc::new(MemoryOutbox::new())),
+            outbox,
+            journal,
             providers: self.providers,
             tickets: self
                 .tickets

@@ -15,6 +15,7 @@ use super::{Held, MessageMeta, Orchestrator, OrchestratorError};
 use crate::alert::Alert;
 use crate::facts;
 use crate::message::{ActionKind, MessageBody, MessageId, OutboundMessage};
+use crate::outbox::Claim;
 use crate::responder::Responder;
 
 /// The alert-wide inputs of a page, computed once per alert.
@@ -415,39 +416,52 @@ impl Orchestrator {
         }))
     }
 
-    /// Writes what the pages of a step left: one audit append, one state record per alert
-    /// (when a state store is configured), then one outbox batch. The state goes before the
-    /// messages so that whatever can be sent can be mapped back after a restart.
-    pub(crate) async fn flush(&self, batch: PageBatch) -> Result<(), OrchestratorError> {
-        self.record_all(batch.events).await?;
+    /// Writes what the pages of a step left: the state record of each alert it changed (when
+    /// a state store is configured), then through the journal one audit append and one outbox
+    /// batch that also claims the new messages for their first attempt (one transaction with
+    /// an atomic journal). The state goes before the messages so that whatever can be sent
+    /// can be mapped back after a restart. Returns the claims: the caller passes them to
+    /// [`Orchestrator::drain_from`], or they are re-claimed once their lease runs out.
+    pub(crate) async fn flush(&self, batch: PageBatch) -> Result<Vec<Claim>, OrchestratorError> {
         self.persist(&batch.alerts).await?;
-        if !batch.messages.is_empty() {
-            self.outbox
-                .enqueue_batch(&batch.messages, self.now())
-                .await?;
-        }
-        Ok(())
+        let claims = self
+            .journal
+            .record_and_enqueue(batch.events, &batch.messages, self.now(), self.config.lease)
+            .await?;
+        Ok(claims.into_iter().flatten().collect())
     }
 
-    /// Pages `responders` for the alert in `ctx`, sends, and reports.
+    /// Pages `responders` for the alert in `ctx`, sends, and reports. `lead` are audit events
+    /// of the step taken just before (the ticket opened): they go into the step's one audit
+    /// batch, ahead of the pages' events, and are recorded alone if paging fails.
     pub(crate) async fn page_all(
         &self,
         ctx: &PageCtx,
         responders: &[Responder],
         tag: &str,
         gates: Gates,
+        lead: Vec<PendingEvent>,
     ) -> Result<Vec<Delivery>, OrchestratorError> {
         let mut out = Vec::with_capacity(responders.len());
-        let mut batch = PageBatch::default();
+        let lead_len = lead.len();
+        let mut batch = PageBatch {
+            events: lead,
+            ..PageBatch::default()
+        };
         batch.touch(&ctx.alert.id);
         for r in responders {
-            out.push(
-                self.page_one(ctx, r, tag, 0, gates, None, &mut batch)
-                    .await?,
-            );
+            match self.page_one(ctx, r, tag, 0, gates, None, &mut batch).await {
+                Ok(delivery) => out.push(delivery),
+                Err(e) => {
+                    // Nothing of this step is sent; what happened before it is still audited.
+                    batch.events.truncate(lead_len);
+                    self.record_all(batch.events).await?;
+                    return Err(e);
+                }
+            }
         }
-        self.flush(batch).await?;
-        let stats = self.drain().await?;
+        let claims = self.flush(batch).await?;
+        let stats = self.drain_from(claims).await?;
         self.finish(&mut out, &stats.settled).await?;
         let mut fallbacks = stats.fallbacks;
         self.finish(&mut fallbacks, &stats.settled).await?;

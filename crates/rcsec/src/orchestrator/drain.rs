@@ -2,7 +2,10 @@
 //!
 //! One round of a drain costs the outbox three writes however many messages it carries: the
 //! claim, one [`Outbox::settle`] of every outcome, and one audit batch of the results. The
-//! provider calls happen between the claim and the settle, under the claim's lease; a crash
+//! claim is free for the messages the pipeline has just decided to send: the outbox hands
+//! them back claimed as it stores them ([`Outbox::enqueue_claimed`]), and the poll that
+//! follows finds nothing due without a write. The provider calls happen between the claim
+//! and the settle, under the claim's lease; a crash
 //! in that window leaves the claims to expire and the messages to be re-sent under the same
 //! idempotency key, which providers de-duplicate. Outcomes are fenced by the claim token, so
 //! a round that outlived its lease records nothing over a newer claim.
@@ -51,25 +54,41 @@ struct Outcome {
 impl Orchestrator {
     /// Sends every due message: claim, try providers in order, settle the outcomes.
     pub(crate) async fn drain(&self) -> Result<DrainStats, OrchestratorError> {
+        self.drain_from(Vec::new()).await
+    }
+
+    /// [`Orchestrator::drain`], starting with `claimed`: the claims the outbox handed out as
+    /// the caller enqueued its messages (see [`crate::Outbox::enqueue_claimed`]). They are
+    /// sent first, then the outbox is polled for anything else due.
+    pub(crate) async fn drain_from(
+        &self,
+        mut claimed: Vec<Claim>,
+    ) -> Result<DrainStats, OrchestratorError> {
         let mut stats = DrainStats::default();
         loop {
-            let now = self.now();
-            let claims = self
-                .outbox
-                .claim_due(now, self.config.lease, CLAIM_BATCH)
-                .await?;
+            // A round of claims handed out on enqueue is followed by a poll; a polled round
+            // that came back short drained everything due, unless a fallback enqueued a page.
+            let (claims, more) = if claimed.is_empty() {
+                let polled = self
+                    .outbox
+                    .claim_due(self.now(), self.config.lease, CLAIM_BATCH)
+                    .await?;
+                let more = polled.len() == CLAIM_BATCH;
+                (polled, more)
+            } else {
+                (std::mem::take(&mut claimed), true)
+            };
             if claims.is_empty() {
                 return Ok(stats);
             }
-            let more = claims.len() == CLAIM_BATCH;
             let mut outcomes = Vec::with_capacity(claims.len());
             for claim in claims {
                 outcomes.push(self.attempt(claim).await?);
             }
             let fallbacks_before = stats.fallbacks.len();
-            self.settle_round(outcomes, &mut stats).await?;
-            // A short round drained everything due, unless a fallback enqueued a new page.
-            if !more && stats.fallbacks.len() == fallbacks_before {
+            claimed = self.settle_round(outcomes, &mut stats).await?;
+            // A fallback page the outbox did not hand back claimed is due now: poll for it.
+            if !more && claimed.is_empty() && stats.fallbacks.len() == fallbacks_before {
                 return Ok(stats);
             }
         }
@@ -193,23 +212,30 @@ impl Orchestrator {
         })
     }
 
-    /// Records a round's outcomes (one settle, one audit batch), then falls back from the
-    /// pages that turned out unreachable.
+    /// Records a round's outcomes through the journal (one settle and one audit batch of the
+    /// applied ones; one transaction with an atomic journal), then falls back from the pages
+    /// that turned out unreachable. Returns the claims of the fallback pages.
     async fn settle_round(
         &self,
         outcomes: Vec<Outcome>,
         stats: &mut DrainStats,
-    ) -> Result<(), OrchestratorError> {
-        let settlements: Vec<Settlement> = outcomes.iter().map(|o| o.settlement.clone()).collect();
-        let results = self.outbox.settle(&settlements, self.now()).await?;
-        if results.len() != outcomes.len() {
+    ) -> Result<Vec<Claim>, OrchestratorError> {
+        let mut rest = Vec::with_capacity(outcomes.len());
+        let mut writes = Vec::with_capacity(outcomes.len());
+        for o in outcomes {
+            writes.push((o.settlement, o.event));
+            rest.push((o.status, o.fall_back));
+        }
+        let settlements: Vec<_> = writes.iter().map(|(s, _)| s.clone()).collect();
+        let results = self.journal.settle_and_record(writes, self.now()).await?;
+        if results.len() != settlements.len() {
             return Err(OrchestratorError::Internal(
                 "outbox settled a different count",
             ));
         }
-        let mut events = Vec::new();
         let mut fall_back = Vec::new();
-        for (outcome, result) in outcomes.into_iter().zip(results) {
+        for ((settlement, (status, back)), result) in settlements.into_iter().zip(rest).zip(results)
+        {
             match result {
                 Ok(()) => {}
                 // A newer claim re-sends under the same idempotency key and records (and
@@ -220,33 +246,31 @@ impl Orchestrator {
                 }
                 Err(e) => return Err(e.into()),
             }
-            match &outcome.settlement {
+            match &settlement {
                 Settlement::Sent { .. } => stats.sent += 1,
                 Settlement::Failed { .. } => stats.failed += 1,
                 _ => {}
             }
-            stats
-                .settled
-                .insert(outcome.settlement.claim().id.clone(), outcome.status);
-            events.extend(outcome.event);
-            fall_back.extend(outcome.fall_back);
+            stats.settled.insert(settlement.claim().id.clone(), status);
+            fall_back.extend(back);
         }
-        self.record_all(events).await?;
+        let mut claims = Vec::new();
         for meta in fall_back {
-            self.fall_back(meta, stats).await?;
+            claims.extend(self.fall_back(meta, stats).await?);
         }
-        Ok(())
+        Ok(claims)
     }
 
     /// After `not_reachable`: forget what we knew about the number, tell the resolver (which
     /// may now detect a downgrade of a pinned contact) and let the policy decide again.
+    /// Returns the claim of the new page, for the caller's drain to send.
     async fn fall_back(
         &self,
         meta: MessageMeta,
         stats: &mut DrainStats,
-    ) -> Result<(), OrchestratorError> {
+    ) -> Result<Vec<Claim>, OrchestratorError> {
         if meta.fallbacks >= MAX_FALLBACKS {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let number = &meta.responder.number;
         let _ = self
@@ -254,7 +278,7 @@ impl Orchestrator {
             .on_delivery_event(number, DeliveryEvent::NotFound404)
             .await;
         let Some(ctx) = self.page_ctx(&meta.alert)? else {
-            return Ok(());
+            return Ok(Vec::new());
         };
         let tag = format!("{}f", meta.tag);
         let mut batch = PageBatch::default();
@@ -269,9 +293,9 @@ impl Orchestrator {
                 &mut batch,
             )
             .await?;
-        self.flush(batch).await?;
+        let claims = self.flush(batch).await?;
         stats.fallbacks.push(delivery);
-        Ok(())
+        Ok(claims)
     }
 
     /// A message the provider accepted expired undelivered (RBM `TTL_EXPIRATION_REVOKED`:
@@ -304,8 +328,8 @@ impl Orchestrator {
             meta
         };
         let mut stats = DrainStats::default();
-        self.fall_back(meta, &mut stats).await?;
-        let more = self.drain().await?;
+        let claims = self.fall_back(meta, &mut stats).await?;
+        let more = self.drain_from(claims).await?;
         let mut out = stats.fallbacks;
         out.extend(more.fallbacks);
         self.finish(&mut out, &more.settled).await?;

@@ -44,7 +44,8 @@ impl Orchestrator {
         let Some(ctx) = self.page_ctx(alert)? else {
             return Ok(Vec::new());
         };
-        self.page_all(&ctx, &responders, &tag, Gates::ALL).await
+        self.page_all(&ctx, &responders, &tag, Gates::ALL, Vec::new())
+            .await
     }
 
     /// Escalates `alert` now (an `escalate` action, or a timeout). Returns the new pages.
@@ -138,9 +139,9 @@ impl Orchestrator {
                     .await?,
             );
         }
-        self.flush(batch).await?;
+        let claims = self.flush(batch).await?;
 
-        let stats = self.drain().await?;
+        let stats = self.drain_from(claims).await?;
         self.finish(&mut report.released, &stats.settled).await?;
         report.retried_sent = stats.sent;
         report.failed = stats.failed;

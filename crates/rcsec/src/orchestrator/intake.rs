@@ -57,8 +57,12 @@ impl Orchestrator {
         let title = alert.title.expose();
         let title = redact(title, &self.classifier.classify(title));
         let ticket = self.tickets.open(&id, alert.severity, &title).await?;
-        let e = self.event(EventKind::TicketUpdated, now);
-        self.record(e.alert(id.clone()).outcome("opened")).await?;
+        // Audited in the first step's batch (one durable write for the whole step).
+        let opened = self
+            .event(EventKind::TicketUpdated, now)
+            .alert(id.clone())
+            .outcome("opened")
+            .build()?;
 
         let mut steps: BTreeMap<u32, Vec<Responder>> = BTreeMap::new();
         for r in responders {
@@ -99,7 +103,9 @@ impl Orchestrator {
                 },
             );
         }
-        let deliveries = self.page_all(&ctx, &first, "p0.0", Gates::ALL).await?;
+        let deliveries = self
+            .page_all(&ctx, &first, "p0.0", Gates::ALL, vec![opened])
+            .await?;
         Ok(AlertReport {
             alert: id,
             outcome: AlertOutcome::Paged,

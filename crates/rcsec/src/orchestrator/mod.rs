@@ -50,6 +50,7 @@ pub use report::{
 };
 
 use crate::alert::Alert;
+use crate::journal::{JournalError, StepJournal};
 use crate::message::MessageId;
 use crate::outbox::Outbox;
 use crate::protect::PushProtector;
@@ -96,6 +97,15 @@ pub enum OrchestratorError {
     /// A state the code rules out; a bug.
     #[error("internal error: {0}")]
     Internal(&'static str),
+}
+
+impl From<JournalError> for OrchestratorError {
+    fn from(e: JournalError) -> Self {
+        match e {
+            JournalError::Audit(e) => Self::Audit(e),
+            JournalError::Outbox(e) => Self::Outbox(e),
+        }
+    }
 }
 
 /// What the orchestrator remembers about one message it enqueued.
@@ -165,6 +175,8 @@ pub struct Orchestrator {
     pub(crate) audit_sink: Arc<dyn AuditSink>,
     pub(crate) pseudonymizer: Pseudonymizer,
     pub(crate) outbox: Arc<dyn Outbox>,
+    /// Writes each step's audit events and outbox change (over `audit_sink` and `outbox`).
+    pub(crate) journal: Arc<dyn StepJournal>,
     pub(crate) providers: Vec<Arc<dyn MessagingProvider>>,
     pub(crate) tickets: Arc<dyn TicketSink>,
     pub(crate) protector: Arc<dyn PushProtector>,

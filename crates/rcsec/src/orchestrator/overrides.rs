@@ -67,8 +67,8 @@ impl Orchestrator {
                 &mut batch,
             )
             .await?;
-        self.flush(batch).await?;
-        let stats = self.drain().await?;
+        let claims = self.flush(batch).await?;
+        let stats = self.drain_from(claims).await?;
         self.finish(std::slice::from_mut(&mut delivery), &stats.settled)
             .await?;
         Ok(delivery)

@@ -46,7 +46,8 @@ macro_rules! outbox_tests {
             unknown_ids_are_not_found, concurrent_claim_race,
             stale_claim_cannot_overwrite_a_newer_claim, expired_lease_without_newer_claim_still_records,
             unclaimed_message_fails_under_its_status_token, enqueue_batch_is_enqueue_per_message,
-            settle_applies_each_settlement_as_its_mark_would);
+            settle_applies_each_settlement_as_its_mark_would,
+            enqueue_claimed_hands_out_first_claims_under_fencing);
     };
 }
 
@@ -467,4 +468,71 @@ pub async fn settle_applies_each_settlement_as_its_mark_would(o: Arc<dyn Outbox>
     assert_eq!(status(3).await.state, OutboxState::InFlight);
     assert!(o.settle(&[], at(1)).await.unwrap().is_empty());
     assert_eq!(o.depth().await.unwrap(), 2);
+}
+
+/// `enqueue_claimed` stores like `enqueue_batch`; each message it hands back claimed is an
+/// ordinary first claim (attempt 1, leased, not handed to anyone else, fenced, re-claimed once
+/// its lease runs out), and each it does not (a duplicate, or a backend that only enqueues) is
+/// left for `claim_due`.
+pub async fn enqueue_claimed_hands_out_first_claims_under_fencing(o: Arc<dyn Outbox>) {
+    assert!(o.enqueue(&message(0), T0).await.unwrap());
+    let batch = [message(1), message(0), message(2), message(1)];
+    let claims = o.enqueue_claimed(&batch, T0, LEASE).await.unwrap();
+    assert_eq!(claims.len(), batch.len());
+    assert!(
+        claims[1].is_none() && claims[3].is_none(),
+        "duplicates are not claimed"
+    );
+    assert!(o.enqueue_claimed(&[], T0, LEASE).await.unwrap().is_empty());
+    assert_eq!(o.depth().await.unwrap(), 3);
+
+    let mut expect_polled = vec![message(0).id];
+    let mut held = Vec::new();
+    for (n, claim) in [(1, &claims[0]), (2, &claims[2])] {
+        match claim {
+            Some(c) => {
+                assert_eq!(
+                    (&c.message, c.attempt, c.lease_until),
+                    (&message(n), 1, at(30))
+                );
+                let status = o.status(&message(n).id, T0).await.unwrap().unwrap();
+                assert_eq!((status.state, status.attempts), (OutboxState::InFlight, 1));
+                held.push(c.token());
+            }
+            None => expect_polled.push(message(n).id),
+        }
+    }
+    // Only what was not handed out claimed is due.
+    let mut polled: Vec<MessageId> = o
+        .claim_due(T0, LEASE, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.message.id)
+        .collect();
+    polled.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    assert_eq!(polled, expect_polled);
+
+    // A claim from enqueue records its outcome like any other.
+    if let Some(second) = held.get(1) {
+        o.mark_sent(second, "p", "d-1", T0).await.unwrap();
+        let status = o.status(&second.id, T0).await.unwrap().unwrap();
+        assert_eq!(status.state, OutboxState::Sent);
+    }
+    // One whose lease ran out is claimed again, and its token is then stale.
+    if let Some(first) = held.first() {
+        let again = o.claim_due(at(30), LEASE, 10).await.unwrap();
+        let newer = again
+            .iter()
+            .find(|c| c.message.id == first.id)
+            .expect("re-claimed after the lease");
+        assert_eq!(newer.attempt, 2);
+        assert!(matches!(
+            o.mark_sent(first, "late", "d-late", at(31)).await,
+            Err(OutboxError::StaleClaim)
+        ));
+        o.mark_sent(&newer.token(), "p", "d-2", at(31))
+            .await
+            .unwrap();
+    }
 }

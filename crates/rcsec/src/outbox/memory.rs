@@ -48,6 +48,42 @@ impl MemoryOutbox {
     }
 }
 
+impl Inner {
+    /// Stores `message` as pending, or as claimed (attempt 1) until `lease_until` when given;
+    /// `false` when its id was already stored.
+    fn insert(
+        &mut self,
+        message: &OutboundMessage,
+        now: Timestamp,
+        lease_until: Option<Timestamp>,
+    ) -> bool {
+        if self.rows.contains_key(&message.id) {
+            return false;
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let (state, attempts) = match lease_until {
+            Some(_) => (OutboxState::InFlight, 1),
+            None => (OutboxState::Pending, 0),
+        };
+        self.rows.insert(
+            message.id.clone(),
+            Row {
+                message: message.clone(),
+                seq,
+                state,
+                attempts,
+                next_attempt_at: now,
+                lease_until: lease_until.unwrap_or(Timestamp::EPOCH),
+                provider: None,
+                delivery_id: None,
+                last_error: None,
+            },
+        );
+        true
+    }
+}
+
 /// The state a reader sees: an in-flight row whose lease ran out is pending again.
 fn visible_state(row: &Row, now: Timestamp) -> OutboxState {
     if row.state == OutboxState::InFlight && row.lease_until <= now {
@@ -77,27 +113,27 @@ impl Outbox for MemoryOutbox {
         message: &OutboundMessage,
         now: Timestamp,
     ) -> Result<bool, OutboxError> {
+        Ok(self.lock()?.insert(message, now, None))
+    }
+
+    async fn enqueue_claimed(
+        &self,
+        messages: &[OutboundMessage],
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<Vec<Option<Claim>>, OutboxError> {
+        let lease_until = now.saturating_add(lease);
         let mut inner = self.lock()?;
-        if inner.rows.contains_key(&message.id) {
-            return Ok(false);
-        }
-        let seq = inner.next_seq;
-        inner.next_seq += 1;
-        inner.rows.insert(
-            message.id.clone(),
-            Row {
-                message: message.clone(),
-                seq,
-                state: OutboxState::Pending,
-                attempts: 0,
-                next_attempt_at: now,
-                lease_until: Timestamp::EPOCH,
-                provider: None,
-                delivery_id: None,
-                last_error: None,
-            },
-        );
-        Ok(true)
+        Ok(messages
+            .iter()
+            .map(|m| {
+                inner.insert(m, now, Some(lease_until)).then(|| Claim {
+                    message: m.clone(),
+                    attempt: 1,
+                    lease_until,
+                })
+            })
+            .collect())
     }
 
     async fn claim_due(

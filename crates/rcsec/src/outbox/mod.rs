@@ -320,6 +320,34 @@ pub trait Outbox: Send + Sync + fmt::Debug + 'static {
         Ok(created)
     }
 
+    /// Stores `messages` as [`Outbox::enqueue_batch`] does and hands each message it newly
+    /// stored straight back as that message's first claim (attempt 1, leased until
+    /// `now + lease`).
+    ///
+    /// The pipeline sends what it has just decided to send: claiming on enqueue saves the
+    /// worker a second durable write (the `claim_due` that would hand it its own messages
+    /// back). Such a claim is an ordinary claim: its [`ClaimToken`] fences its outcome, and a
+    /// worker that dies holding it leaves the message to be claimed again once the lease runs
+    /// out, so nothing is lost and a newer claim supersedes it.
+    ///
+    /// Returns, in order, `Some(claim)` for each message stored by this call and `None` for
+    /// one that was already stored (its current holder, or the next `claim_due`, sends it) or
+    /// that the backend leaves for `claim_due`. This default enqueues only and returns `None`
+    /// for every message, so a backend without it behaves exactly as before.
+    ///
+    /// # Errors
+    /// As [`Outbox::enqueue_batch`]; on error no claim was handed out.
+    async fn enqueue_claimed(
+        &self,
+        messages: &[OutboundMessage],
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<Vec<Option<Claim>>, OutboxError> {
+        let _ = lease;
+        let created = self.enqueue_batch(messages, now).await?;
+        Ok(vec![None; created.len()])
+    }
+
     /// Records the outcomes of several claims, each exactly as the matching `mark_*` would,
     /// and returns each one's result in order (a stale or terminal claim fails alone, with
     /// [`OutboxError::StaleClaim`] or [`OutboxError::AlreadyTerminal`], and does not stop the
