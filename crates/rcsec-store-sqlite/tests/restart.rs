@@ -96,6 +96,15 @@ impl World {
 
     /// Builds an orchestrator on the file (under `key`) and recovers its state.
     async fn start_with_key(&self, key: [u8; 32]) -> (Orchestrator, RecoveryReport) {
+        self.start_on(key, self.tickets.clone()).await
+    }
+
+    /// As [`World::start_with_key`] with its own ticket system.
+    async fn start_on(
+        &self,
+        key: [u8; 32],
+        tickets: Arc<MemoryTicketSink>,
+    ) -> (Orchestrator, RecoveryReport) {
         let store = SqliteStore::open(self.db()).unwrap();
         let resolver = Resolver::builder(Arc::new(self.clock.clone()))
             .provider(self.phones.clone(), Duration::from_secs(2))
@@ -116,7 +125,7 @@ impl World {
                 Pseudonymizer::new(AuditKey::from_bytes(1, &Secret::new([9; 32]))),
             )
             .outbox(Arc::new(SqliteOutbox::new(store.clone())))
-            .tickets(self.tickets.clone())
+            .tickets(tickets)
             .link_pseudonym_key(Secret::new([3; 32]))
             .state_store(
                 Arc::new(SqliteAlertStateStore::new(store)),
@@ -493,5 +502,46 @@ fn the_wrong_state_key_restores_nothing_and_says_so() {
         assert_eq!(recovered.alerts, 0);
         assert_eq!(recovered.unreadable.len(), 1);
         assert!(!format!("{:?}", recovered.unreadable).contains("Restart-Canary"));
+    });
+}
+
+#[test]
+fn a_ticket_system_that_forgot_the_ticket_does_not_stop_the_escalation() {
+    let w = world();
+    runtime().block_on(async {
+        let (a, _) = w.start().await;
+        let report = a
+            .handle_alert(alert("r-tkt", Severity::P1), w.responders(&["Alice", "Frank"]))
+            .await
+            .unwrap();
+        drop(a);
+
+        // An in-memory ticket system restarted with the process: the ticket is unknown to it.
+        let (b, _) = w
+            .start_on(STATE_KEY, Arc::new(MemoryTicketSink::new()))
+            .await;
+        w.advance(300);
+        let tick = b.tick().await.unwrap();
+        assert_eq!(tick.escalated.len(), 1, "Frank is paged regardless");
+        assert_eq!(w.sent_to(6), 1);
+        // Resolution completes too (links revoked, follow-ups sent).
+        let r = b
+            .handle_alert(resolved(alert("r-tkt", Severity::P1)), Vec::new())
+            .await
+            .unwrap();
+        assert!(matches!(r.outcome, AlertOutcome::Resolved { .. }));
+        assert!(b.escalation(&report.alert).unwrap().resolved);
+        drop(b);
+
+        // Both failed ticket updates are in the audit log, with their reason.
+        let raw = rusqlite::Connection::open(w.db()).unwrap();
+        let failed: i64 = raw
+            .query_row(
+                "SELECT count(*) FROM audit_events WHERE CAST(line AS TEXT) LIKE '%ticket_not_found%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(failed, 2);
     });
 }

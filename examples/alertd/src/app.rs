@@ -12,10 +12,14 @@ use rcsec::link::{
     BlobStore, Keyring, KeyringPolicy, MemoryBlobStore, MemoryTokenStore, OsRandom, TokenStore,
 };
 use rcsec::policy::Policy;
-use rcsec::{Alert, MemoryOutbox, Orchestrator, OrchestratorConfig, Outbox, Responder};
+use rcsec::state::AlertStateStore;
+use rcsec::{
+    Alert, MemoryOutbox, Orchestrator, OrchestratorConfig, Outbox, RecoveryReport, Responder,
+};
 use rcsec_provider_loopback::{LoopbackProvider, Roster};
 use rcsec_store_sqlite::{
-    SqliteAuditSink, SqliteBlobStore, SqliteOutbox, SqlitePinStore, SqliteStore, SqliteTokenStore,
+    SqliteAlertStateStore, SqliteAuditSink, SqliteBlobStore, SqliteOutbox, SqlitePinStore,
+    SqliteStore, SqliteTokenStore,
 };
 
 use crate::audit::AuditTrail;
@@ -53,6 +57,9 @@ fn pipeline(e: impl std::fmt::Display) -> StartError {
     StartError::Pipeline(e.to_string())
 }
 
+/// The alert state store and the key its records are sealed under.
+type StateStore = (Arc<dyn AlertStateStore>, Secret<[u8; 32]>);
+
 /// The stores the pipeline runs on.
 struct Stores {
     tokens: Arc<dyn TokenStore>,
@@ -60,6 +67,9 @@ struct Stores {
     audit: Arc<dyn AuditSink>,
     pins: Arc<dyn PinStore>,
     outbox: Arc<dyn Outbox>,
+    /// Open alerts across restarts, with the key their records are sealed under (none in
+    /// memory mode: there is nothing to survive).
+    state: Option<StateStore>,
     keyring: Keyring,
     audit_key: Secret<[u8; 32]>,
     link_key: Secret<[u8; 32]>,
@@ -83,6 +93,7 @@ fn open_stores(store: &StoreConfig, clock: &dyn Clock) -> Result<Stores, StartEr
                 audit: Arc::new(MemoryAuditSink::new()),
                 pins: Arc::new(MemoryPinStore::new()),
                 outbox: Arc::new(MemoryOutbox::new()),
+                state: None,
                 keyring: Keyring::generate(KeyringPolicy::default(), clock.now(), &OsRandom)
                     .map_err(pipeline)?,
                 audit_key: random_key()?,
@@ -107,7 +118,11 @@ fn open_sqlite(dir: &Path, clock: &dyn Clock) -> Result<Stores, StartError> {
             SqliteAuditSink::open(store.clone()).map_err(|e| StartError::Store(e.to_string()))?,
         ),
         pins: Arc::new(SqlitePinStore::new(store.clone(), &pin_key)),
-        outbox: Arc::new(SqliteOutbox::new(store)),
+        outbox: Arc::new(SqliteOutbox::new(store.clone())),
+        state: Some((
+            Arc::new(SqliteAlertStateStore::new(store)),
+            secrets::load_or_create_key(&dir.join("state.key"))?,
+        )),
         keyring: secrets::load_or_create_keyring(&dir.join("keyring.json"), clock.now())?,
         audit_key: secrets::load_or_create_key(&dir.join("audit.key"))?,
         link_key: secrets::load_or_create_key(&dir.join("link-pseudonym.key"))?,
@@ -283,6 +298,9 @@ impl App {
             .outbox(Arc::clone(&stores.outbox))
             .link_pseudonym_key(stores.link_key)
             .config(orch_config);
+        if let Some((store, key)) = stores.state {
+            builder = builder.state_store(store, key);
+        }
         for provider in built.messaging {
             builder = builder.provider(provider);
         }
@@ -337,6 +355,36 @@ impl App {
             self.metrics
                 .inc("alertd_audit_skipped_total", &[("endpoint", endpoint)]);
         }
+    }
+
+    /// Restores the open alerts a previous run left in the state store (SQLite mode), so they
+    /// escalate, take acknowledgements and resolve as if there had been no restart. Call it
+    /// once before serving. Records that cannot be restored (a wrong `state.key`, a tampered
+    /// row) are logged by alert id and left in the store; the rest are restored.
+    ///
+    /// # Errors
+    /// [`StartError::Store`] when the state cannot be read at all.
+    pub async fn recover(&self) -> Result<RecoveryReport, StartError> {
+        let report = self
+            .orchestrator
+            .recover()
+            .await
+            .map_err(|e| StartError::Store(format!("alert state: {e}")))?;
+        for u in &report.unreadable {
+            tracing::error!(
+                alert = %u.alert,
+                error = %u.error,
+                "alert state record could not be restored; left in the store"
+            );
+        }
+        tracing::info!(
+            alerts = report.alerts,
+            messages = report.messages,
+            held = report.held,
+            unreadable = report.unreadable.len(),
+            "alert state recovered"
+        );
+        Ok(report)
     }
 
     /// The responders for `alert`: those without a team, and those whose team matches the

@@ -67,6 +67,7 @@ fn main() -> ExitCode {
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let app = Arc::new(App::from_config(&config)?);
+    app.recover().await?;
     let listener = tokio::net::TcpListener::bind(config.server.listen).await?;
     let running = alertd::start(app, listener)?;
     shutdown_signal().await?;

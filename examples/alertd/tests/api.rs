@@ -35,5 +35,7 @@ mod real;
 mod real_alertmanager;
 #[path = "api/real_chromium.rs"]
 mod real_chromium;
+#[path = "api/restart.rs"]
+mod restart;
 #[path = "api/webdriver.rs"]
 mod webdriver;

@@ -26,6 +26,29 @@ pub(crate) fn advance(a: &mut AlertState, now: Timestamp, config: &OrchestratorC
 }
 
 impl Orchestrator {
+    /// Audits a failed ticket update that must not stop the step it belongs to: a ticket
+    /// system that is down, or (after a restart on an in-memory ticket sink) no longer knows
+    /// the ticket, must not keep the next responder from being paged or a resolution from
+    /// completing.
+    pub(crate) async fn ticket_failed(
+        &self,
+        alert: &AlertId,
+        now: Timestamp,
+        error: &crate::ticket::TicketError,
+    ) -> Result<(), OrchestratorError> {
+        let reason = match error {
+            crate::ticket::TicketError::NotFound => "ticket_not_found",
+            _ => "ticket_backend_failed",
+        };
+        let e = self.event(EventKind::Failed, now);
+        self.record(
+            e.alert(alert.clone())
+                .outcome("ticket_update")
+                .reason(reason),
+        )
+        .await
+    }
+
     /// Pages the current step of `alert`'s chain.
     pub(crate) async fn page_current_step(
         &self,
@@ -76,7 +99,9 @@ impl Orchestrator {
             } else {
                 "escalation chain exhausted without acknowledgement".to_owned()
             };
-            self.tickets.note(t, &note).await?;
+            if let Err(error) = self.tickets.note(t, &note).await {
+                self.ticket_failed(alert, now, &error).await?;
+            }
         }
         let e = self.event(EventKind::TicketUpdated, now);
         self.record(e.alert(alert.clone()).outcome(outcome).reason(why))

@@ -133,6 +133,11 @@ impl Orchestrator {
                 None => (Vec::new(), Vec::new(), None),
             }
         };
+        // Closed in the store before anything else: a crash after this leaves the links to the
+        // token store's per-alert revocation when Alertmanager re-sends the resolution, while a
+        // crash before it leaves the alert open to be resolved again. Never an escalation of a
+        // resolved alert after a restart.
+        self.persist(std::slice::from_ref(&id)).await?;
         // Each link through the gateway (which also deletes its ciphertext), then the whole
         // alert in the token store in case another replica issued links we do not know of.
         let mut revoked = 0;
@@ -216,15 +221,15 @@ impl Orchestrator {
         let stats = self.drain().await?;
         self.finish(&mut deliveries, &stats.settled).await?;
         if let Some(ticket) = ticket {
-            self.tickets
-                .resolve(&ticket, &format!("resolved; {links_revoked} links revoked"))
-                .await?;
-            let e = self.event(EventKind::TicketUpdated, now);
-            self.record(e.alert(id.clone()).outcome("resolved")).await?;
+            let note = format!("resolved; {links_revoked} links revoked");
+            match self.tickets.resolve(&ticket, &note).await {
+                Ok(()) => {
+                    let e = self.event(EventKind::TicketUpdated, now);
+                    self.record(e.alert(id.clone()).outcome("resolved")).await?;
+                }
+                Err(error) => self.ticket_failed(&id, now, &error).await?,
+            }
         }
-        // Last: a crash before this leaves the alert open in the store, and the resolution
-        // Alertmanager sends again finishes the job.
-        self.persist(std::slice::from_ref(&id)).await?;
         Ok(AlertReport {
             alert: id,
             outcome: AlertOutcome::Resolved { links_revoked },

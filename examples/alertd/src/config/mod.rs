@@ -137,7 +137,8 @@ pub struct AlertmanagerConfig {
 #[serde(deny_unknown_fields, tag = "kind", rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum StoreConfig {
-    /// One SQLite file (WAL) for tokens, blobs, audit, pins and the outbox; key files beside it.
+    /// One SQLite file (WAL) for tokens, blobs, audit, pins, the outbox and the open alerts'
+    /// sealed state; key files beside it (`state.key` seals the alert state).
     Sqlite {
         /// Directory for `rcsec.db`, `keyring.json` and the key files (created 0700).
         state_dir: PathBuf,

@@ -30,8 +30,10 @@ pub struct Daemon {
     pub running: Option<Running>,
     pub app: Arc<App>,
     pub base: String,
+    /// The configuration it runs with (for a restart on the same state).
+    config_text: String,
     /// Kept alive (the state directory) until the daemon is dropped.
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Daemon {
@@ -46,14 +48,46 @@ impl Daemon {
         let addr = listener.local_addr().unwrap();
         let mut text = config_text(dir.path(), &format!("http://{addr}/"));
         edit(&mut text);
+        Self::launch(text, dir, listener, options).await
+    }
+
+    /// Stops this daemon and starts a new one on the same configuration and state directory
+    /// (a new port), with parts replaced by `options`: a process restart.
+    pub async fn restart(mut self, options: AppOptions) -> Self {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await.unwrap();
+        }
+        let Self {
+            app,
+            base,
+            config_text,
+            dir,
+            ..
+        } = self;
+        drop(app);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let text = config_text.replace(&format!("{base}/"), &format!("http://{addr}/"));
+        Self::launch(text, dir, listener, options).await
+    }
+
+    async fn launch(
+        text: String,
+        dir: tempfile::TempDir,
+        listener: tokio::net::TcpListener,
+        options: AppOptions,
+    ) -> Self {
+        let addr = listener.local_addr().unwrap();
         let config = Config::from_toml(&text).unwrap();
         let app = Arc::new(App::with_options(&config, options).unwrap());
+        app.recover().await.unwrap();
         let running = alertd::start(Arc::clone(&app), listener).unwrap();
         Self {
             running: Some(running),
             app,
             base: format!("http://{addr}"),
-            _dir: dir,
+            config_text: text,
+            dir,
         }
     }
 
