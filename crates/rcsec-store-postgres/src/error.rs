@@ -168,6 +168,12 @@ impl From<PgError> for rcsec_capability::StoreError {
     }
 }
 
+impl From<PgError> for rcsec::state::StateStoreError {
+    fn from(e: PgError) -> Self {
+        Self::Backend(e.boxed())
+    }
+}
+
 impl From<PgError> for rcsec::outbox::OutboxError {
     fn from(e: PgError) -> Self {
         Self::Backend(e.boxed())

@@ -49,6 +49,7 @@ mod error;
 mod migrate;
 mod outbox;
 mod pin;
+mod state;
 mod sweep;
 #[cfg(feature = "test-utils")]
 pub mod testing;
@@ -62,5 +63,6 @@ pub use migrate::SCHEMA_VERSION;
 pub use outbox::PgOutbox;
 pub use pin::PgPinStore;
 pub use rcsec_capability::NumberKeyer;
+pub use state::PgAlertStateStore;
 pub use sweep::{Swept, sweep_expired};
 pub use token::PgTokenStore;

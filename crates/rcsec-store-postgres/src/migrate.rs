@@ -15,10 +15,10 @@ use crate::error::{OpContext as _, PgError};
 const MIGRATION_LOCK: i64 = i64::from_be_bytes(*b"rcsecmig");
 
 /// Every migration, in order. Never edit a released one: add the next.
-pub(crate) const MIGRATIONS: &[(i32, &str)] = &[(1, V1), (2, V2)];
+pub(crate) const MIGRATIONS: &[(i32, &str)] = &[(1, V1), (2, V2), (3, V3)];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 const V1: &str = r"
 CREATE TABLE links (
@@ -107,6 +107,18 @@ CREATE TABLE audit_checkpoints (
     line      bytea  NOT NULL,
     frontier  bytea  NOT NULL CHECK (octet_length(frontier) % 32 = 0)
 );
+";
+
+/// The orchestrator's sealed per-alert state (`rcsec::state`), ordered by revision.
+const V3: &str = r"
+CREATE TABLE alert_state (
+    alert_id    text    PRIMARY KEY,
+    revision    bigint  NOT NULL CHECK (revision >= 0),
+    open        boolean NOT NULL,
+    updated_at  bigint  NOT NULL,
+    sealed      bytea   NOT NULL
+);
+CREATE INDEX alert_state_closed ON alert_state (updated_at) WHERE NOT open;
 ";
 
 /// Brings the database to [`SCHEMA_VERSION`].

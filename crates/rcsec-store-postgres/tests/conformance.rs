@@ -9,7 +9,8 @@ mod postgres {
     use rcsec_core::Secret;
     use rcsec_store_postgres::testing::{database_for_dir, fresh_database, url};
     use rcsec_store_postgres::{
-        NumberKeyer, PgAuditSink, PgBlobStore, PgOutbox, PgPinStore, PgTokenStore,
+        NumberKeyer, PgAlertStateStore, PgAuditSink, PgBlobStore, PgOutbox, PgPinStore,
+        PgTokenStore,
     };
 
     fn tokens() -> PgTokenStore {
@@ -45,6 +46,14 @@ mod postgres {
 
     mod outbox {
         rcsec::outbox_tests!(super::outbox);
+    }
+
+    fn alert_state() -> PgAlertStateStore {
+        PgAlertStateStore::new(fresh_database(&url()))
+    }
+
+    mod alert_state_store {
+        rcsec::alert_state_store_tests!(super::alert_state);
     }
 
     mod audit_sink {
