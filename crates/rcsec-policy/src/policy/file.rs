@@ -16,8 +16,11 @@ use crate::route::{Region, Route};
 
 /// The only policy format version so far.
 const VERSION: u32 = 1;
-/// Longest SMS template: one segment of 160 characters, less a link of up to 60.
-const MAX_TEMPLATE_CHARS: usize = 100;
+/// Most characters of fixed text an SMS template may have (a `{severity}` counts as the two
+/// characters of its label): one segment of 160 characters, less the link — 112 characters of
+/// token and key after the gateway's base URL, which is at least 12 (`https://a.b/`). Whether a
+/// deployment's own base URL still fits is checked where that URL is known (alertd's start-up).
+const MAX_TEMPLATE_CHARS: usize = 36;
 
 /// A policy file that could not be used, located by 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -257,9 +260,11 @@ fn check_template(template: &str) -> Result<(), String> {
     if rest.contains(['{', '}']) {
         return Err("sms template may use only the {severity} and {link} placeholders".into());
     }
-    if template.chars().count() > MAX_TEMPLATE_CHARS {
+    let fixed_chars = rest.chars().count() + 2 * template.matches("{severity}").count();
+    if fixed_chars > MAX_TEMPLATE_CHARS {
         return Err(format!(
-            "sms template must be at most {MAX_TEMPLATE_CHARS} characters"
+            "sms template must have at most {MAX_TEMPLATE_CHARS} characters besides {{link}} \
+             (the link takes the rest of the 160-character segment)"
         ));
     }
     if template.chars().any(char::is_control) {

@@ -21,8 +21,10 @@ use crate::route::{Region, Route};
 /// The policy file shipped with the crate; it parses to [`Policy::default`].
 pub const DEFAULT_POLICY_TOML: &str = include_str!("../../default-policy.toml");
 
-/// The SMS template of the default policy.
-pub const DEFAULT_SMS_TEMPLATE: &str = "rcsec: new {severity} alert. Open it securely: {link}";
+/// The SMS template of the default policy. Short on purpose: a one-time link is at least 112
+/// characters after the gateway's base URL (`l/`, a 64-character token, `#k=` and a
+/// 43-character key), and the whole text must fit one 160-character GSM-7 segment.
+pub const DEFAULT_SMS_TEMPLATE: &str = "{severity} alert: {link}";
 
 /// What a rule does to a matching route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]

@@ -116,7 +116,7 @@ fn validation_errors_are_located() {
             12,
             "{severity} at most once",
         ),
-        (long.as_str(), 3, 12, "at most 100 characters"),
+        (long.as_str(), 3, 12, "at most 36 characters besides {link}"),
         (
             "version = 1\n[sms]\ntemplate = \"alert\\n{link}\"\n",
             3,

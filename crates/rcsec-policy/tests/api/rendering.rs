@@ -102,10 +102,7 @@ fn the_sms_carries_no_alert_text() {
     let d = policy.decide(&DecisionInput::new(Severity::P1, &c, &facts));
     assert_eq!(d.route, Route::SmsLink);
     let sms = d.render(&policy, &text, &c, LINK).unwrap();
-    assert_eq!(
-        sms,
-        format!("rcsec: new P1 alert. Open it securely: {LINK}")
-    );
+    assert_eq!(sms, format!("P1 alert: {LINK}"));
     for word in ["checkout", "db-7", "example.com"] {
         assert!(!sms.contains(word));
     }
